@@ -1,0 +1,313 @@
+/**
+ * hak_api.c - the public API (hak_* and, by alias, the glibc malloc family),
+ * process init, the thread-exit hook and fork handling.
+ *
+ * Routing:   n <= 1 KiB   -> the phase's front (phase_front.h: Tiny, Small-Mid)
+ *            n <= 64 KiB  -> Mid (hak_mid.h)
+ *            larger       -> Large (hak_large.h)
+ * free() finds the owner through the registry (hak_registry.h) without touching
+ * the pointer, so foreign, interior, wild and double frees are reported and abort.
+ *
+ * glibc's "Replacing malloc" contract: the whole family is exported; errno is
+ * ENOMEM on failure and preserved by free; TLS is initial-exec; nothing here calls
+ * a libc function that allocates while holding an allocator lock.
+ */
+#define _GNU_SOURCE
+#include "hakmem.h"
+#include "hak_backend.h"
+#include "hak_large.h"
+#include "hak_lock.h"
+#include "hak_mid.h"
+#include "hak_options.h"
+#include "hak_registry.h"
+#include "hak_stats.h"
+#include "phase_front.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* Process and thread life cycle                                            */
+/* ------------------------------------------------------------------------ */
+
+HAK_TLS uint8_t t_hak_thread_state;
+
+static hak_lock_t g_init_lock = HAK_LOCK_INITIALIZER;
+static int g_init_done;              /* atomic: options read, phase initialised */
+static int g_hooks_state;            /* atomic: 0 none, 1 installing, 2 done    */
+static int g_key_ready;              /* atomic                                   */
+static pthread_key_t g_thread_key;
+
+static void hak_thread_exit(void *unused);
+static void hak_fork_prepare(void);
+static void hak_fork_parent(void);
+static void hak_fork_child(void);
+
+static HAK_NOINLINE void hak_init_slow(void) {
+    hak_lock(&g_init_lock);
+    if (!__atomic_load_n(&g_init_done, __ATOMIC_RELAXED)) {
+        hak_options_init();
+        phase_init();
+        __atomic_store_n(&g_init_done, 1, __ATOMIC_RELEASE);
+    }
+    hak_unlock(&g_init_lock);
+    /* Hooks after the lock: pthread_atfork may allocate, which re-enters here and
+     * finds g_init_done set. */
+    int expected = 0;
+    if (__atomic_compare_exchange_n(&g_hooks_state, &expected, 1, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
+        if (pthread_key_create(&g_thread_key, hak_thread_exit) == 0)
+            __atomic_store_n(&g_key_ready, 1, __ATOMIC_RELEASE);
+        pthread_atfork(hak_fork_prepare, hak_fork_parent, hak_fork_child);
+        __atomic_store_n(&g_hooks_state, 2, __ATOMIC_RELEASE);
+    }
+}
+
+HAK_INLINE void hak_ensure_init(void) {
+    if (hak_unlikely(!__atomic_load_n(&g_init_done, __ATOMIC_ACQUIRE))) hak_init_slow();
+}
+
+void hak_thread_init(void) {
+    hak_ensure_init();
+    if (t_hak_thread_state != HAK_THREAD_NEW) return;
+    t_hak_thread_state = HAK_THREAD_ACTIVE;   /* first: re-entry takes normal paths */
+    tiny_thread_init();
+    mid_thread_init();
+    phase_thread_init();
+    HAK_STAT_SLOW_ADD(threads_started, 1);
+    /* A non-NULL value makes pthread call hak_thread_exit when the thread ends. */
+    if (__atomic_load_n(&g_key_ready, __ATOMIC_ACQUIRE))
+        pthread_setspecific(g_thread_key, (void *)1);
+}
+
+/* Thread exit: hand every TLS block back to its backend.  Caps drop to 0, so frees
+ * made by later TLS destructors of this thread go straight to the backend. */
+static void hak_thread_exit(void *unused) {
+    (void)unused;
+    int saved = errno;
+    t_hak_thread_state = HAK_THREAD_DEAD;
+    phase_thread_exit();
+    tiny_thread_exit();
+    mid_thread_exit();
+    HAK_STAT_SLOW_ADD(threads_exited, 1);
+    errno = saved;
+}
+
+/* fork(): hold every allocator lock across the fork so the child never inherits a
+ * lock held by a thread that does not exist there.  Order: phase (pool locks),
+ * Mid, Large, registry - the order in which slow paths nest them. */
+static void hak_fork_prepare(void) {
+    hak_lock(&g_init_lock);
+    phase_fork_prepare();
+    mid_fork_prepare();
+    hak_large_fork_prepare();
+    hak_registry_fork_prepare();
+}
+static void hak_fork_parent(void) {
+    hak_registry_fork_parent();
+    hak_large_fork_parent();
+    mid_fork_parent();
+    phase_fork_parent();
+    hak_unlock(&g_init_lock);
+}
+static void hak_fork_child(void) {
+    hak_registry_fork_child();
+    hak_large_fork_child();
+    mid_fork_child();
+    phase_fork_child();
+    hak_unlock(&g_init_lock);
+}
+
+__attribute__((destructor)) static void hak_process_exit(void) {
+    if (__atomic_load_n(&g_init_done, __ATOMIC_ACQUIRE) && hak_option(HAK_OPT_STATS))
+        hak_stats_print();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Internal entry points                                                    */
+/* ------------------------------------------------------------------------ */
+
+HAK_INLINE void *hak_alloc_inline(size_t n) {
+    if (hak_likely(n <= TINY_MAX_SIZE)) return phase_small_alloc(n);
+    if (n <= MID_MAX_SIZE) return mid_alloc(n);
+    hak_ensure_init();
+    int zeroed;
+    return hak_large_alloc(n, 0, &zeroed);
+}
+
+static HAK_NOINLINE void hak_free_other(void *p, uintptr_t e, const char *api) {
+    int saved = errno;
+    switch (hak_reg_kind(e)) {
+    case HAK_REG_MID:
+        mid_free((hak_mid_segment *)hak_reg_header(e), p, api);
+        break;
+    case HAK_REG_LARGE:
+        hak_large_free((hak_large_hdr *)hak_reg_header(e), p, api);
+        break;
+    case HAK_REG_RELEASED:
+        hak_fatal_ptr(api, "invalid pointer (memory hakmem already returned to the OS: "
+                           "double free?)", p);
+    default:
+        hak_fatal_ptr(api, "invalid pointer (not allocated by hakmem)", p);
+    }
+    errno = saved;
+}
+
+HAK_INLINE void hak_free_inline(void *p, const char *api) {
+    uintptr_t e = hak_registry_lookup(p);
+    if (hak_likely(hak_reg_kind(e) == HAK_REG_SMALL)) {
+        phase_small_free(p, api);
+        return;
+    }
+    hak_free_other(p, e, api);
+}
+
+/* Usable size of a live block; aborts on a pointer free() would reject. */
+static size_t hak_usable_checked(const void *p, const char *api) {
+    uintptr_t e = hak_registry_lookup(p);
+    switch (hak_reg_kind(e)) {
+    case HAK_REG_SMALL: {
+        unsigned shift = hak_tag_shift(hak_meta_from_ptr(p)->tag);
+        if (shift == 0) hak_bad_free(api, p, HAK_BLK_NEVER);
+        hak_blk_live_check(p, shift, api);
+        return (size_t)1 << shift;
+    }
+    case HAK_REG_MID: {
+        hak_mid_segment *s = (hak_mid_segment *)hak_reg_header(e);
+        mid_check(s, (void *)p, api, 0);
+        return s->bsize;
+    }
+    case HAK_REG_LARGE:
+        return hak_large_usable((hak_large_hdr *)hak_reg_header(e), p, api);
+    case HAK_REG_RELEASED:
+        hak_fatal_ptr(api, "invalid pointer (memory hakmem already returned to the OS: "
+                           "double free?)", p);
+    default:
+        hak_fatal_ptr(api, "invalid pointer (not allocated by hakmem)", p);
+    }
+}
+
+/* Aligned allocation; align is a power of two. */
+static void *hak_alloc_aligned(size_t align, size_t n) {
+    if (align <= 8) return hak_alloc_inline(n);
+    size_t m = n < align ? align : n;
+    if (m <= TINY_MAX_SIZE) {
+        /* Tiny and Small-Mid classes are powers of two, each block aligned to its
+         * size, so a class >= align is aligned. */
+        return hak_alloc_inline(m);
+    }
+    if (m <= MID_MAX_SIZE) {
+        for (unsigned c = mid_size_to_class(m); c < MID_NUM_CLASSES; c++) {
+            size_t sz = mid_class_size(c);
+            if ((sz & (0 - sz)) >= align) return mid_alloc_class(c);  /* lowest set bit */
+        }
+    }
+    if (align > ((size_t)1 << 40)) { errno = ENOMEM; return NULL; }
+    hak_ensure_init();
+    int zeroed;
+    return hak_large_alloc(m, align, &zeroed);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public API                                                               */
+/* ------------------------------------------------------------------------ */
+
+HAK_EXPORT void *hak_malloc(size_t n) { return hak_alloc_inline(n); }
+
+HAK_EXPORT void hak_free(void *p) {
+    if (hak_unlikely(p == NULL)) return;
+    hak_free_inline(p, "free");
+}
+
+HAK_EXPORT void *hak_calloc(size_t nmemb, size_t size) {
+    size_t n;
+    if (hak_unlikely(__builtin_mul_overflow(nmemb, size, &n))) { errno = ENOMEM; return NULL; }
+    if (n > MID_MAX_SIZE) {
+        hak_ensure_init();
+        int zeroed;
+        void *p = hak_large_alloc(n, 0, &zeroed);
+        if (p && !zeroed) memset(p, 0, n);
+        return p;
+    }
+    void *p = hak_alloc_inline(n);
+    if (hak_likely(p != NULL)) memset(p, 0, n);
+    return p;
+}
+
+HAK_EXPORT void *hak_realloc(void *p, size_t n) {
+    if (p == NULL) return hak_alloc_inline(n);
+    if (n == 0) {                       /* glibc: free and return NULL */
+        hak_free_inline(p, "realloc");
+        return NULL;
+    }
+    size_t old = hak_usable_checked(p, "realloc");
+    if (n <= old && (n > old / 2 || old <= 16)) return p;   /* fits, not too roomy */
+    void *q = hak_alloc_inline(n);
+    if (hak_unlikely(q == NULL)) return NULL;               /* old block untouched */
+    memcpy(q, p, n < old ? n : old);
+    hak_free_inline(p, "realloc");
+    return q;
+}
+
+HAK_EXPORT void *hak_reallocarray(void *p, size_t nmemb, size_t size) {
+    size_t n;
+    if (__builtin_mul_overflow(nmemb, size, &n)) { errno = ENOMEM; return NULL; }
+    return hak_realloc(p, n);
+}
+
+HAK_EXPORT int hak_posix_memalign(void **out, size_t align, size_t n) {
+    if (align < sizeof(void *) || (align & (align - 1))) return EINVAL;
+    int saved = errno;
+    void *p = hak_alloc_aligned(align, n);
+    errno = saved;                      /* posix_memalign reports through its result */
+    if (!p) return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+HAK_EXPORT void *hak_aligned_alloc(size_t align, size_t n) {
+    if (align == 0 || (align & (align - 1))) { errno = EINVAL; return NULL; }
+    return hak_alloc_aligned(align, n);
+}
+
+HAK_EXPORT void *hak_memalign(size_t align, size_t n) {
+    if (align & (align - 1)) {          /* glibc: round up to a power of two */
+        if (align > ((size_t)1 << 62)) { errno = EINVAL; return NULL; }
+        size_t a = 1;
+        while (a < align) a <<= 1;
+        align = a;
+    }
+    return hak_alloc_aligned(align, n);
+}
+
+HAK_EXPORT void *hak_valloc(size_t n) { return hak_alloc_aligned(HAK_PAGE_SIZE, n); }
+
+HAK_EXPORT void *hak_pvalloc(size_t n) {
+    if (n > SIZE_MAX - HAK_PAGE_SIZE) { errno = ENOMEM; return NULL; }
+    size_t r = hak_align_up(n ? n : 1, HAK_PAGE_SIZE);
+    return hak_alloc_aligned(HAK_PAGE_SIZE, r);
+}
+
+HAK_EXPORT size_t hak_malloc_usable_size(void *p) {
+    if (p == NULL) return 0;
+    return hak_usable_checked(p, "malloc_usable_size");
+}
+
+/* ------------------------------------------------------------------------ */
+/* The glibc names (omitted with -DHAKMEM_NO_EXPORT: prefixed-only library)  */
+/* ------------------------------------------------------------------------ */
+#ifndef HAKMEM_NO_EXPORT
+#define HAK_ALIAS(name) HAK_EXPORT __attribute__((alias(#name)))
+void *malloc(size_t) HAK_ALIAS(hak_malloc);
+void free(void *) HAK_ALIAS(hak_free);
+void *calloc(size_t, size_t) HAK_ALIAS(hak_calloc);
+void *realloc(void *, size_t) HAK_ALIAS(hak_realloc);
+void *reallocarray(void *, size_t, size_t) HAK_ALIAS(hak_reallocarray);
+int posix_memalign(void **, size_t, size_t) HAK_ALIAS(hak_posix_memalign);
+void *aligned_alloc(size_t, size_t) HAK_ALIAS(hak_aligned_alloc);
+void *memalign(size_t, size_t) HAK_ALIAS(hak_memalign);
+void *valloc(size_t) HAK_ALIAS(hak_valloc);
+void *pvalloc(size_t) HAK_ALIAS(hak_pvalloc);
+size_t malloc_usable_size(void *) HAK_ALIAS(hak_malloc_usable_size);
+#endif

@@ -1,0 +1,183 @@
+/**
+ * hak_mid.c - Mid path slow paths: segments, refill, flush, release.
+ *
+ * Lock order: a class lock, then the registry lock (inside hak_registry_*).
+ */
+#include "hak_mid.h"
+#include "hak_lock.h"
+#include "hak_os.h"
+#include "hak_registry.h"
+
+#include <errno.h>
+
+HAK_TLS hak_tls_bin t_mid_bins[MID_NUM_CLASSES];
+
+typedef struct mid_class_pool {
+    hak_lock_t lock;
+    hak_mid_segment *partial;      /* segments with room                      */
+    hak_mid_segment *empty;        /* one fully free segment kept warm         */
+} mid_class_pool;
+
+static mid_class_pool g_mid[MID_NUM_CLASSES] = {
+#define P { .lock = HAK_LOCK_INITIALIZER }
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+#undef P
+};
+
+static uint32_t mid_tls_cap(unsigned c) {
+    size_t cap = 32768 / mid_class_size(c);
+    return cap < 2 ? 2 : cap > 16 ? 16 : (uint32_t)cap;
+}
+
+void mid_thread_init(void) {
+    for (unsigned c = 0; c < MID_NUM_CLASSES; c++) t_mid_bins[c].cap = mid_tls_cap(c);
+}
+
+static void partial_push(mid_class_pool *pool, hak_mid_segment *s) {
+    s->prev = NULL;
+    s->next = pool->partial;
+    if (pool->partial) pool->partial->prev = s;
+    pool->partial = s;
+    s->in_partial = 1;
+}
+
+static void partial_remove(mid_class_pool *pool, hak_mid_segment *s) {
+    if (s->prev) s->prev->next = s->next; else pool->partial = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+    s->in_partial = 0;
+}
+
+static hak_mid_segment *mid_segment_new(unsigned c) {
+    hak_mid_segment *s = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_MID);
+    if (!s) return NULL;
+    s->magic = MID_SEG_MAGIC;
+    s->cls = c;
+    s->bsize = (uint32_t)mid_class_size(c);
+    s->capacity = (uint32_t)(MID_AREA_SIZE / s->bsize);
+    if (hak_registry_set((uintptr_t)s, SS_SIZE, s, HAK_REG_MID) != 0) {
+        hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
+        return NULL;
+    }
+    HAK_STAT_SLOW_ADD(mid[c].superslabs, 1);
+    return s;
+}
+
+/* Class lock held. */
+static unsigned mid_take(hak_mid_segment *s, void ***tail, unsigned max) {
+    void **link = *tail;
+    unsigned n = 0;
+    while (n < max && s->freelist) {
+        void *b = s->freelist;
+        s->freelist = *(void **)b;
+        *link = b;
+        link = (void **)b;
+        n++;
+    }
+    while (n < max && s->carved < s->capacity) {
+        void *b = (char *)s + MID_AREA_OFF + (uintptr_t)s->carved * s->bsize;
+        __atomic_store_n(mid_state(s, b), (uint8_t)HAK_BLK_FREE, __ATOMIC_RELAXED);
+        s->carved++;
+        *link = b;
+        link = (void **)b;
+        n++;
+    }
+    s->used += n;
+    *tail = link;
+    return n;
+}
+
+static unsigned mid_refill(unsigned c, void ***tail, unsigned max) {
+    mid_class_pool *pool = &g_mid[c];
+    unsigned n = 0;
+    hak_lock(&pool->lock);
+    while (n < max) {
+        hak_mid_segment *s = pool->partial;
+        if (!s) {
+            s = mid_segment_new(c);
+            if (!s) break;
+            partial_push(pool, s);
+        }
+        if (pool->empty == s) pool->empty = NULL;
+        n += mid_take(s, tail, max - n);
+        if (!s->freelist && s->carved == s->capacity) partial_remove(pool, s);
+    }
+    hak_unlock(&pool->lock);
+    return n;
+}
+
+static void mid_free_chain(unsigned c, void *head) {
+    mid_class_pool *pool = &g_mid[c];
+    hak_lock(&pool->lock);
+    while (head) {
+        void *next = *(void **)head;
+        hak_mid_segment *s = (hak_mid_segment *)hak_ss_of(head);
+        *(void **)head = s->freelist;
+        s->freelist = head;
+        s->used--;
+        if (!s->in_partial) partial_push(pool, s);
+        if (s->used == 0 && pool->empty != s) {
+            if (!pool->empty) {
+                pool->empty = s;               /* keep one empty segment warm */
+            } else {
+                /* A second empty segment: give it back to the OS. */
+                partial_remove(pool, s);
+                hak_registry_release((uintptr_t)s, SS_SIZE);
+                hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
+            }
+        }
+        head = next;
+    }
+    hak_unlock(&pool->lock);
+}
+
+void *mid_alloc_slow(unsigned c) {
+    if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
+    hak_tls_bin *b = &t_mid_bins[c];
+    if (b->head) return mid_alloc_class(c);
+    HAK_STAT_SLOW_ADD(mid[c].tls_misses, 1);
+    unsigned want = b->cap ? (b->cap + 1) / 2 : 1;
+    void *head = NULL, **tail = &head;
+    unsigned n = mid_refill(c, &tail, want);
+    *tail = NULL;
+    if (hak_unlikely(n == 0)) { errno = ENOMEM; return NULL; }
+    HAK_STAT_SLOW_ADD(mid[c].refills, 1);
+    HAK_STAT_SLOW_ADD(mid[c].refill_blocks, n);
+    HAK_STAT_HOT_INC(mid[c].allocs);
+    void *p = head;
+    b->head = *(void **)p;
+    b->count += n - 1;
+    __atomic_store_n(mid_state((hak_mid_segment *)hak_ss_of(p), p), (uint8_t)HAK_BLK_ALLOC,
+                     __ATOMIC_RELAXED);
+    return p;
+}
+
+void mid_free_slow(void *p, unsigned c) {
+    if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
+    hak_tls_bin *b = &t_mid_bins[c];
+    if (b->count < b->cap) { hak_bin_push(b, p); return; }
+    if (b->cap == 0) { *(void **)p = NULL; mid_free_chain(c, p); return; }
+    hak_bin_push(b, p);
+    uint32_t n;
+    void *chain = hak_bin_split(b, b->cap / 2, &n);
+    HAK_STAT_SLOW_ADD(mid[c].flushes, 1);
+    HAK_STAT_SLOW_ADD(mid[c].flush_blocks, n);
+    mid_free_chain(c, chain);
+}
+
+void mid_thread_exit(void) {
+    for (unsigned c = 0; c < MID_NUM_CLASSES; c++) {
+        uint32_t n;
+        void *chain = hak_bin_split(&t_mid_bins[c], 0, &n);
+        t_mid_bins[c].cap = 0;
+        if (n) mid_free_chain(c, chain);
+    }
+}
+
+void mid_fork_prepare(void) {
+    for (unsigned c = 0; c < MID_NUM_CLASSES; c++) hak_lock(&g_mid[c].lock);
+}
+void mid_fork_parent(void) {
+    for (unsigned c = MID_NUM_CLASSES; c-- > 0;) hak_unlock(&g_mid[c].lock);
+}
+void mid_fork_child(void) { mid_fork_parent(); }

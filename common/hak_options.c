@@ -1,0 +1,46 @@
+/**
+ * hak_options.c - HAKMEM_* environment variables (see README.md "Options").
+ */
+#include "hak_options.h"
+
+#include <stdlib.h>
+
+const hak_option_desc hak_option_table[HAK_OPT_COUNT] = {
+    [HAK_OPT_SMALLMID_ENABLE] = { "HAKMEM_SMALLMID_ENABLE", 0, 0, 1,
+        "1: serve 256..1024 B through the Small-Mid front (the phase's Small-Mid design); "
+        "0: Tiny serves them (the Baseline)" },
+    [HAK_OPT_STATS] = { "HAKMEM_STATS", 0, 0, 1,
+        "1: print allocator statistics on stderr at exit" },
+    [HAK_OPT_LARGE_CACHE] = { "HAKMEM_LARGE_CACHE", 4, 0, 64,
+        "freed large (> 64 KiB) mappings of at most 8 MiB kept for reuse; 0 unmaps every free" },
+    [HAK_OPT_SS_PREWARM] = { "HAKMEM_SS_PREWARM", 0, 0, 64,
+        "SuperSlabs mapped and touched per class at start-up (phase18_prewarm only)" },
+};
+
+long g_hak_options[HAK_OPT_COUNT];
+
+/* Decimal only; anything unparsable or out of range keeps the default. */
+static int parse_long(const char *s, long *out) {
+    long v = 0;
+    int neg = 0;
+    if (*s == '-') { neg = 1; s++; }
+    if (*s < '0' || *s > '9') return -1;
+    while (*s >= '0' && *s <= '9') {
+        if (v > 1000000000L) return -1;
+        v = v * 10 + (*s++ - '0');
+    }
+    if (*s) return -1;
+    *out = neg ? -v : v;
+    return 0;
+}
+
+void hak_options_init(void) {
+    for (int i = 0; i < HAK_OPT_COUNT; i++) {
+        const hak_option_desc *d = &hak_option_table[i];
+        long v = d->def;
+        const char *s = getenv(d->name);
+        long parsed;
+        if (s && parse_long(s, &parsed) == 0 && parsed >= d->min && parsed <= d->max) v = parsed;
+        g_hak_options[i] = v;
+    }
+}

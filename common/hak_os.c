@@ -1,0 +1,57 @@
+/**
+ * hak_os.c - mmap / munmap / madvise, and nothing else calls them.
+ */
+#define _GNU_SOURCE
+#include "hak_os.h"
+#include "hak_config.h"
+#include "hak_geometry.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+static hak_os_counters g_os[HAK_OS_NPURPOSE];
+
+#define CNT_ADD(f, v) __atomic_fetch_add(&(f), (uint64_t)(v), __ATOMIC_RELAXED)
+
+void *hak_os_map(size_t len, size_t align, hak_os_purpose why) {
+    len = hak_align_up(len, HAK_PAGE_SIZE);
+    if (len == 0) { errno = ENOMEM; return NULL; }
+    if (align < HAK_PAGE_SIZE) align = HAK_PAGE_SIZE;
+    size_t span = len + (align > HAK_PAGE_SIZE ? align : 0);
+    if (span < len) { errno = ENOMEM; return NULL; }          /* overflow */
+    void *raw = mmap(NULL, span, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED) { errno = ENOMEM; return NULL; }
+    uintptr_t start = hak_align_up((uintptr_t)raw, align);
+    uintptr_t end = start + len;
+    /* Trim the over-mapping so the region is exactly [start, end). */
+    if (start > (uintptr_t)raw) munmap(raw, start - (uintptr_t)raw);
+    if ((uintptr_t)raw + span > end) munmap((void *)end, (uintptr_t)raw + span - end);
+    CNT_ADD(g_os[why].maps, 1);
+    CNT_ADD(g_os[why].bytes_mapped, len);
+    return (void *)start;
+}
+
+void hak_os_unmap(void *p, size_t len, hak_os_purpose why) {
+    len = hak_align_up(len, HAK_PAGE_SIZE);
+    munmap(p, len);
+    CNT_ADD(g_os[why].unmaps, 1);
+    CNT_ADD(g_os[why].bytes_released, len);
+}
+
+void hak_os_decommit(void *p, size_t len, hak_os_purpose why) {
+    len = len & ~(HAK_PAGE_SIZE - 1);
+    if (len == 0) return;
+    int saved = errno;
+    madvise(p, len, MADV_DONTNEED);
+    errno = saved;
+    CNT_ADD(g_os[why].bytes_decommitted, len);
+}
+
+void hak_os_counters_get(hak_os_purpose why, hak_os_counters *out) {
+    out->maps = __atomic_load_n(&g_os[why].maps, __ATOMIC_RELAXED);
+    out->unmaps = __atomic_load_n(&g_os[why].unmaps, __ATOMIC_RELAXED);
+    out->bytes_mapped = __atomic_load_n(&g_os[why].bytes_mapped, __ATOMIC_RELAXED);
+    out->bytes_released = __atomic_load_n(&g_os[why].bytes_released, __ATOMIC_RELAXED);
+    out->bytes_decommitted = __atomic_load_n(&g_os[why].bytes_decommitted, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,39 @@
+/**
+ * hak_os.h - the OS layer: the only place in hakmem that calls mmap, munmap, madvise.
+ *
+ * Every mapping is counted by purpose, so HAKMEM_STATS=1 can report SuperSlabs and
+ * bytes mapped and released.  Counters are relaxed atomics (slow path only).
+ */
+#ifndef HAK_OS_H
+#define HAK_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum hak_os_purpose {
+    HAK_OS_SUPERSLAB = 0,   /* Tiny / Small-Mid SuperSlabs (1 MiB)       */
+    HAK_OS_MID       = 1,   /* Mid segments (1 MiB)                      */
+    HAK_OS_LARGE     = 2,   /* one mapping per large block               */
+    HAK_OS_META      = 3,   /* registry leaves                           */
+    HAK_OS_NPURPOSE  = 4
+} hak_os_purpose;
+
+typedef struct hak_os_counters {
+    uint64_t maps;            /* successful map calls                    */
+    uint64_t unmaps;          /* release calls                           */
+    uint64_t bytes_mapped;    /* total bytes ever mapped                 */
+    uint64_t bytes_released;  /* total bytes ever unmapped               */
+    uint64_t bytes_decommitted; /* bytes handed back with MADV_DONTNEED  */
+} hak_os_counters;
+
+/* Map len bytes (rounded up to a page) aligned to align (a power of two >= page).
+ * Returns NULL with errno = ENOMEM on failure.  Memory is zeroed. */
+void *hak_os_map(size_t len, size_t align, hak_os_purpose why);
+/* Unmap a region returned by hak_os_map (or a page-aligned tail of it). */
+void hak_os_unmap(void *p, size_t len, hak_os_purpose why);
+/* Give the pages back to the OS but keep the address range (reads return zero). */
+void hak_os_decommit(void *p, size_t len, hak_os_purpose why);
+
+void hak_os_counters_get(hak_os_purpose why, hak_os_counters *out);
+
+#endif /* HAK_OS_H */

@@ -1,0 +1,81 @@
+/**
+ * hak_size_class.h - the size-class tables: Tiny, Small-Mid, Mid. O(1) size -> class.
+ *
+ *   Tiny      8,16,32,64,128,256,512,1024         class c: size 8 << c, tag 0xa0|c
+ *   Small-Mid 256,512,1024                        class c: size 256 << c, tag 0xb0|c
+ *   Mid       1280 .. 65536, 4 classes per power of two (<= 25% apart), 24 classes
+ *   Large     > 65536: one mapping each (hak_large.c)
+ *
+ * Tiny and Small-Mid blocks live in 64 KiB slabs; the slab layout of a class depends
+ * only on its shift (log2 size), see hak_geometry.h.
+ */
+#ifndef HAK_SIZE_CLASS_H
+#define HAK_SIZE_CLASS_H
+
+#include "hak_config.h"
+#include "hak_geometry.h"
+
+/* ---- Tiny ---------------------------------------------------------------- */
+#define TINY_NUM_CLASSES   8
+#define TINY_MIN_SHIFT     3                                /* 8 B                */
+#define TINY_MAX_SIZE      ((size_t)8 << (TINY_NUM_CLASSES - 1)) /* 1024          */
+
+/* ---- Small-Mid (the seed's hakmem_smallmid.h) ----------------------------- */
+#define SMALLMID_NUM_CLASSES 3
+#define SMALLMID_MIN_SHIFT   8                              /* 256 B              */
+#define SMALLMID_MIN_SIZE    256
+#define SMALLMID_MAX_SIZE    1024
+/* Small-Mid class c is the same block size as Tiny class c + SMALLMID_TINY_OFFSET. */
+#define SMALLMID_TINY_OFFSET (SMALLMID_MIN_SHIFT - TINY_MIN_SHIFT) /* 5          */
+
+/* ---- Class tags (out of band, in the slab metadata) ----------------------- */
+#define HAK_TAG_TINY      0xa0u
+#define HAK_TAG_SMALLMID  0xb0u
+#define HAK_TAG_KIND_MASK 0xf0u
+#define HAK_TAG_CLASS_MASK 0x0fu
+#define HAK_TAG_NONE      0x00u   /* slab not assigned to any class */
+
+/* ---- Mid ------------------------------------------------------------------ */
+#define MID_NUM_CLASSES   24
+#define MID_MIN_SIZE      1025
+#define MID_MAX_SIZE      ((size_t)65536)
+
+/* ---- Slab layout by shift -------------------------------------------------- */
+#define SLAB_MIN_SHIFT    3
+#define SLAB_MAX_SHIFT    10
+/* Start of the first block: after the header reserve and the state bytes, aligned
+ * to the block size (so power-of-two blocks are naturally aligned). */
+#define SLAB_BLOCKS_OFF(shift) \
+    hak_align_up(SLAB_STATE_OFF + (SLAB_SIZE >> (shift)), \
+                 ((uintptr_t)1 << (shift)) < HAK_MIN_ALIGN ? HAK_MIN_ALIGN : ((uintptr_t)1 << (shift)))
+#define SLAB_CAPACITY(shift) ((uint32_t)((SLAB_SIZE - SLAB_BLOCKS_OFF(shift)) >> (shift)))
+
+/* Tiny class of a request of n bytes (n <= TINY_MAX_SIZE); n == 0 is class 0. */
+HAK_INLINE unsigned tiny_size_to_class(size_t n) {
+    /* 1..8 -> 0, 9..16 -> 1, ..., 513..1024 -> 7 */
+    return n <= 8 ? 0u : (unsigned)(64 - __builtin_clzll((unsigned long long)(n - 1))) - TINY_MIN_SHIFT;
+}
+HAK_INLINE size_t tiny_class_size(unsigned c) { return (size_t)8 << c; }
+
+/* The seed routes exactly 256..1024 to Small-Mid; 129..255 stay Tiny. */
+HAK_INLINE int smallmid_is_in_range(size_t n) {
+    return n - SMALLMID_MIN_SIZE <= (size_t)(SMALLMID_MAX_SIZE - SMALLMID_MIN_SIZE);
+}
+HAK_INLINE unsigned smallmid_size_to_class(size_t n) {
+    return n <= 256 ? 0u : (unsigned)(64 - __builtin_clzll((unsigned long long)(n - 1))) - SMALLMID_MIN_SHIFT;
+}
+HAK_INLINE size_t smallmid_class_size(unsigned c) { return (size_t)SMALLMID_MIN_SIZE << c; }
+
+/* Mid class of n, MID_MIN_SIZE <= n <= MID_MAX_SIZE. */
+HAK_INLINE unsigned mid_size_to_class(size_t n) {
+    size_t m = n - 1;                                        /* >= 1024 */
+    unsigned k = (unsigned)(63 - __builtin_clzll((unsigned long long)m)); /* >= 10 */
+    unsigned sub = (unsigned)(m >> (k - 2)) & 3u;
+    return (k - 10) * 4 + sub;
+}
+HAK_INLINE size_t mid_class_size(unsigned c) {
+    unsigned k = 10 + c / 4, sub = c % 4;
+    return (size_t)(5 + sub) << (k - 2);
+}
+
+#endif /* HAK_SIZE_CLASS_H */

@@ -1,0 +1,163 @@
+/**
+ * hak_slab.h - SuperSlab and slab metadata, block states, pointer validation.
+ *
+ * The layout (hak_geometry.h) and the per-block state bytes are the same in every
+ * phase; how slabs are pooled, refilled and recycled is the phase's SuperSlab backend.
+ */
+#ifndef HAK_SLAB_H
+#define HAK_SLAB_H
+
+#include "hak_config.h"
+#include "hak_geometry.h"
+#include "hak_size_class.h"
+#include "hak_report.h"
+
+/* One state byte per block, out of band (slab base + SLAB_STATE_OFF + index).
+ *   NEVER: not carved yet (or not a block start) - freeing it is an invalid free
+ *   FREE : on a TLS list, a slab freelist, or lost in an overflow (phase 17-2)
+ *   ALLOC: in the user's hands - the only state free() accepts                  */
+enum { HAK_BLK_NEVER = 0x00, HAK_BLK_FREE = 0x46 /* 'F' */, HAK_BLK_ALLOC = 0x41 /* 'A' */ };
+
+/**
+ * hak_slab_meta - one 64 KiB slab of one class (the seed's SmallMidSlabMeta).
+ *
+ * Invariants (hak_slab_check, DEBUG builds):
+ *   carved <= capacity;  used + |freelist| == carved
+ *   used = blocks out of the slab: in user hands or on some thread's TLS list
+ *   state byte of block i: NEVER iff i >= carved; ALLOC only if out of the slab
+ * Writers: every field is written under the lock of the pool that owns the slab;
+ *   tag and shift are written when the slab is assigned, before any block of it
+ *   is handed out, and read without the lock by free() (they stay valid while a
+ *   block of the slab is allocated).
+ */
+typedef struct hak_slab_meta {
+    void *freelist;                  /* pool lock: freed blocks, linked by word 0   */
+    uint16_t capacity;               /* blocks that fit in the slab                 */
+    uint16_t carved;                 /* pool lock: bump index                       */
+    uint16_t used;                   /* pool lock: blocks out of the slab           */
+    uint8_t tag;                     /* 0xa0|c Tiny, 0xb0|c Small-Mid, 0 unassigned */
+    uint8_t shift;                   /* log2 of the block size                      */
+    struct hak_slab_meta *next;      /* pool lock: phase's per-class slab list      */
+    struct hak_slab_meta *prev;
+    uint32_t list_flags;             /* pool lock: which phase list holds it        */
+    uint32_t idx;                    /* slab index in its SuperSlab (constant)      */
+} hak_slab_meta;
+
+#define HAK_SS_MAGIC 0x5353484bu     /* "KHSS" */
+
+/**
+ * hak_superslab - header at the base of every small SuperSlab (the seed's
+ * SmallMidSuperSlab).  Registered as HAK_REG_SMALL for its 1 MiB chunk.
+ * Writers: magic/pool at creation; the rest under the owning pool's lock.
+ */
+typedef struct hak_superslab {
+    uint32_t magic;
+    uint8_t pool;                    /* phase-defined pool id                       */
+    uint8_t nassigned;               /* slabs assigned to a class                   */
+    uint16_t nempty;                 /* assigned slabs with used == 0 (phase use)   */
+    struct hak_superslab *next;      /* pool lock: phase SuperSlab list             */
+    struct hak_superslab *prev;
+    uint64_t lru_stamp;              /* pool lock: last time a slab was taken       */
+    uint64_t total_used;             /* pool lock: sum of slabs' used               */
+    hak_slab_meta slabs[SLABS_PER_SS];
+} hak_superslab;
+
+_Static_assert(sizeof(hak_superslab) <= SLAB_HDR_RESERVE, "SuperSlab header exceeds reserve");
+_Static_assert(SLAB_CAPACITY(SLAB_MIN_SHIFT) < 65536, "capacity fits uint16_t");
+
+static const uint16_t hak_slab_blocks_off[SLAB_MAX_SHIFT + 1] = {
+    0, 0, 0,
+    SLAB_BLOCKS_OFF(3), SLAB_BLOCKS_OFF(4), SLAB_BLOCKS_OFF(5), SLAB_BLOCKS_OFF(6),
+    SLAB_BLOCKS_OFF(7), SLAB_BLOCKS_OFF(8), SLAB_BLOCKS_OFF(9), SLAB_BLOCKS_OFF(10),
+};
+
+HAK_INLINE hak_superslab *hak_ss_from_ptr(const void *p) { return (hak_superslab *)hak_ss_of(p); }
+HAK_INLINE hak_slab_meta *hak_meta_from_ptr(const void *p) {
+    return &hak_ss_from_ptr(p)->slabs[hak_slab_idx(p)];
+}
+HAK_INLINE uintptr_t hak_meta_base(const hak_slab_meta *m) {
+    return hak_ss_of(m) + ((uintptr_t)m->idx << SLAB_SHIFT);
+}
+HAK_INLINE uint8_t *hak_blk_state(const void *p, unsigned shift) {
+    return (uint8_t *)(hak_slab_base(p) + SLAB_STATE_OFF + (hak_slab_off(p) >> shift));
+}
+
+/* Mark a block handed to the user.  Called by every TLS pop. Relaxed atomics are
+ * plain byte moves; they keep TSan informed that a free on another thread may read it. */
+HAK_INLINE void hak_blk_mark_alloc(void *p, unsigned shift) {
+    __atomic_store_n(hak_blk_state(p, shift), (uint8_t)HAK_BLK_ALLOC, __ATOMIC_RELAXED);
+}
+
+void hak_bad_free(const char *api, const void *p, uint8_t state) HAK_NORETURN HAK_COLD;
+
+/* Validate a free of p inside a slab of block size 1<<shift and flip its state
+ * ALLOC -> FREE.  Aborts with a message for an interior pointer, a pointer into
+ * metadata, a block never carved, or a block already free. */
+HAK_INLINE void hak_blk_free_check(void *p, unsigned shift, const char *api) {
+    uintptr_t off = hak_slab_off(p);
+    if (hak_unlikely((off & (((uintptr_t)1 << shift) - 1)) || off < hak_slab_blocks_off[shift]))
+        hak_bad_free(api, p, HAK_BLK_NEVER);
+    uint8_t *st = hak_blk_state(p, shift);
+    uint8_t s = __atomic_load_n(st, __ATOMIC_RELAXED);
+    if (hak_unlikely(s != HAK_BLK_ALLOC)) hak_bad_free(api, p, s);
+    __atomic_store_n(st, (uint8_t)HAK_BLK_FREE, __ATOMIC_RELAXED);
+}
+
+/* Same check without changing state (realloc, malloc_usable_size). */
+HAK_INLINE void hak_blk_live_check(const void *p, unsigned shift, const char *api) {
+    uintptr_t off = hak_slab_off(p);
+    if (hak_unlikely((off & (((uintptr_t)1 << shift) - 1)) || off < hak_slab_blocks_off[shift]))
+        hak_bad_free(api, p, HAK_BLK_NEVER);
+    uint8_t s = __atomic_load_n(hak_blk_state(p, shift), __ATOMIC_RELAXED);
+    if (hak_unlikely(s != HAK_BLK_ALLOC)) hak_bad_free(api, p, s);
+}
+
+/* ---- slab-level operations, under the owning pool's lock (hak_slab.c) ---- */
+
+/* Assign an empty slab to a class: tag, shift, capacity; carved = used = 0. */
+void hak_slab_assign(hak_slab_meta *m, unsigned tag, unsigned shift);
+/* Take up to max blocks (freelist first, then bump carving) and append them to the
+ * chain whose last link is **tail (linked through word 0); *tail is advanced to the
+ * new last link.  The caller NULL-terminates.  Returns the count; used += count. */
+unsigned hak_slab_take(hak_slab_meta *m, void ***tail, unsigned max);
+/* Return one block (state already FREE) to its slab's freelist; used -= 1. */
+HAK_INLINE void hak_slab_give(hak_slab_meta *m, void *p) {
+    *(void **)p = m->freelist;
+    m->freelist = p;
+    hak_assert(m->used > 0);
+    m->used--;
+}
+HAK_INLINE int hak_slab_has_room(const hak_slab_meta *m) {
+    return m->freelist != NULL || m->carved < m->capacity;
+}
+/* Intrusive doubly-linked slab lists (a phase's per-class "partial" list and the
+ * like), under the owning pool's lock.  list_flags says which list holds a slab. */
+HAK_INLINE void hak_slab_list_push(hak_slab_meta **head, hak_slab_meta *m, uint32_t flag) {
+    hak_assert(!(m->list_flags & flag));
+    m->prev = NULL;
+    m->next = *head;
+    if (*head) (*head)->prev = m;
+    *head = m;
+    m->list_flags |= flag;
+}
+HAK_INLINE void hak_slab_list_remove(hak_slab_meta **head, hak_slab_meta *m, uint32_t flag) {
+    hak_assert(m->list_flags & flag);
+    if (m->prev) m->prev->next = m->next; else *head = m->next;
+    if (m->next) m->next->prev = m->prev;
+    m->next = m->prev = NULL;
+    m->list_flags &= ~flag;
+}
+
+/* Shift (log2 block size) of a slab tag, 0 for an unassigned slab. */
+HAK_INLINE unsigned hak_tag_shift(unsigned tag) {
+    switch (tag & HAK_TAG_KIND_MASK) {
+    case HAK_TAG_TINY:     return (tag & HAK_TAG_CLASS_MASK) + TINY_MIN_SHIFT;
+    case HAK_TAG_SMALLMID: return (tag & HAK_TAG_CLASS_MASK) + SMALLMID_MIN_SHIFT;
+    default:               return 0;
+    }
+}
+
+/* DEBUG builds: walk the freelist and the state bytes, abort on a broken invariant. */
+void hak_slab_check(const hak_slab_meta *m);
+
+#endif /* HAK_SLAB_H */

@@ -1,0 +1,55 @@
+/**
+ * hak_tls.h - per-thread free lists and the thread's life cycle.
+ *
+ * A bin is a LIFO list of free blocks of one class, linked through word 0.
+ * Invariant: count == |list| <= cap (owner thread only; no other thread touches it).
+ * A zeroed bin (a new thread's TLS) has cap 0, so the first push or pop of a thread
+ * takes the slow path, which runs hak_thread_init and sets the caps.  At thread exit
+ * the bins are flushed and cap goes back to 0: later frees (other TLS destructors)
+ * return blocks straight to the backend instead of stranding them.
+ */
+#ifndef HAK_TLS_H
+#define HAK_TLS_H
+
+#include "hak_config.h"
+
+typedef struct hak_tls_bin {
+    void *head;
+    uint32_t count;
+    uint32_t cap;
+} hak_tls_bin;
+
+enum { HAK_THREAD_NEW = 0, HAK_THREAD_ACTIVE = 1, HAK_THREAD_DEAD = 2 };
+extern HAK_TLS uint8_t t_hak_thread_state;
+
+/* Slow paths call this when t_hak_thread_state is NEW: global init, caps, the
+ * thread-exit hook.  Safe to re-enter (pthread internals may allocate). */
+void hak_thread_init(void) HAK_NOINLINE;
+
+/* Push a block onto a bin that has room. */
+HAK_INLINE void hak_bin_push(hak_tls_bin *b, void *p) {
+    *(void **)p = b->head;
+    b->head = p;
+    b->count++;
+}
+
+/* Detach the older blocks of a bin, keeping the `keep` most recent; returns the
+ * detached chain (NULL-terminated) and its length in *n. */
+HAK_INLINE void *hak_bin_split(hak_tls_bin *b, uint32_t keep, uint32_t *n) {
+    if (b->count <= keep) { *n = 0; return NULL; }
+    void *chain;
+    if (keep == 0) {
+        chain = b->head;
+        b->head = NULL;
+    } else {
+        void *last = b->head;
+        for (uint32_t i = 1; i < keep; i++) last = *(void **)last;
+        chain = *(void **)last;
+        *(void **)last = NULL;
+    }
+    *n = b->count - keep;
+    b->count = keep;
+    return chain;
+}
+
+#endif /* HAK_TLS_H */

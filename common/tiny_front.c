@@ -1,0 +1,64 @@
+/**
+ * tiny_front.c - Tiny front slow paths: refill a TLS bin, flush an overflowing one.
+ */
+#include "tiny_front.h"
+#include "hak_backend.h"
+
+#include <errno.h>
+
+HAK_TLS hak_tls_bin t_tiny_bins[TINY_NUM_CLASSES];
+
+/* TLS capacity per class; a refill brings cap/2 blocks, an overflow returns cap/2. */
+static const uint16_t tiny_tls_cap[TINY_NUM_CLASSES] = { 128, 128, 128, 128, 128, 64, 32, 32 };
+
+void tiny_thread_init(void) {
+    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) t_tiny_bins[c].cap = tiny_tls_cap[c];
+}
+
+void tiny_thread_exit(void) {
+    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) {
+        hak_tls_bin *b = &t_tiny_bins[c];
+        uint32_t n;
+        void *chain = hak_bin_split(b, 0, &n);
+        b->cap = 0;
+        if (n) tiny_backend_free_chain(c, chain, n);
+    }
+}
+
+void *tiny_alloc_slow(unsigned c) {
+    if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
+    hak_tls_bin *b = &t_tiny_bins[c];
+    /* Re-entry from hak_thread_init (pthread internals) may have refilled it. */
+    if (b->head) return tiny_alloc_class(c);
+    HAK_STAT_SLOW_ADD(tiny[c].tls_misses, 1);
+    unsigned want = b->cap ? b->cap / 2 : 1;     /* dead thread: one block, no caching */
+    void *head = NULL, **tail = &head;
+    unsigned n = tiny_backend_refill(c, &tail, want);
+    *tail = NULL;
+    if (hak_unlikely(n == 0)) { errno = ENOMEM; return NULL; }
+    HAK_STAT_SLOW_ADD(tiny[c].refills, 1);
+    HAK_STAT_SLOW_ADD(tiny[c].refill_blocks, n);
+    HAK_STAT_HOT_INC(tiny[c].allocs);
+    void *p = head;
+    b->head = *(void **)p;
+    b->count += n - 1;
+    hak_blk_mark_alloc(p, c + TINY_MIN_SHIFT);
+    return p;
+}
+
+void tiny_free_slow(void *p, unsigned c) {
+    if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
+    hak_tls_bin *b = &t_tiny_bins[c];
+    if (b->count < b->cap) { hak_bin_push(b, p); return; }
+    if (b->cap == 0) {                              /* exiting thread: no caching */
+        *(void **)p = NULL;
+        tiny_backend_free_chain(c, p, 1);
+        return;
+    }
+    hak_bin_push(b, p);
+    uint32_t n;
+    void *chain = hak_bin_split(b, b->cap / 2, &n);
+    HAK_STAT_SLOW_ADD(tiny[c].flushes, 1);
+    HAK_STAT_SLOW_ADD(tiny[c].flush_blocks, n);
+    tiny_backend_free_chain(c, chain, n);
+}

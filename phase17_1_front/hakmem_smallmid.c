@@ -1,0 +1,75 @@
+/**
+ * hakmem_smallmid.c - Small-Mid Front Box implementation (Phase 17-1).
+ *
+ * Strategy (the seed's): a thin front with TLS freelists for 256 B / 512 B / 1 KiB
+ * whose backend is the existing Tiny SuperSlab pool, to measure whether a
+ * dedicated front helps 256 B - 1 KiB before building a dedicated backend.
+ */
+#include "hakmem_smallmid.h"
+#include "hak_backend.h"
+#include "hak_options.h"
+
+#include <errno.h>
+
+int g_smallmid_enabled;
+HAK_TLS hak_tls_bin g_smallmid_tls[SMALLMID_NUM_CLASSES];
+
+static const uint32_t smallmid_tls_capacity[SMALLMID_NUM_CLASSES] = {
+    SMALLMID_TLS_CAP_256B, SMALLMID_TLS_CAP_512B, SMALLMID_TLS_CAP_1KB,
+};
+
+void smallmid_init(void) {
+    g_smallmid_enabled = hak_option(HAK_OPT_SMALLMID_ENABLE) == 1;
+}
+
+void smallmid_thread_init(void) {
+    for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++)
+        g_smallmid_tls[c].cap = smallmid_tls_capacity[c];
+}
+
+/* Phase 17-1 backend: one block from the Tiny class of the same size. */
+static void *smallmid_backend_alloc(unsigned c) {
+    void *blk = NULL, **tail = &blk;
+    if (tiny_backend_refill(c + SMALLMID_TINY_OFFSET, &tail, 1) == 0) return NULL;
+    *tail = NULL;
+    return blk;
+}
+
+static void smallmid_backend_free(void *p, unsigned c) {
+    *(void **)p = NULL;
+    tiny_backend_free_chain(c + SMALLMID_TINY_OFFSET, p, 1);
+}
+
+void *smallmid_alloc_slow(unsigned c) {
+    if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
+    hak_tls_bin *b = &g_smallmid_tls[c];
+    if (b->head) return smallmid_alloc(smallmid_class_size(c));
+    HAK_STAT_SLOW_ADD(smallmid[c].tls_misses, 1);
+    void *p = smallmid_backend_alloc(c);              /* smallmid_tls_refill: 1 block */
+    if (hak_unlikely(p == NULL)) { errno = ENOMEM; return NULL; }
+    HAK_STAT_SLOW_ADD(smallmid[c].refills, 1);
+    HAK_STAT_SLOW_ADD(smallmid[c].refill_blocks, 1);
+    HAK_STAT_HOT_INC(smallmid[c].allocs);
+    hak_blk_mark_alloc(p, c + SMALLMID_MIN_SHIFT);
+    return p;
+}
+
+void smallmid_free_slow(void *p, unsigned c) {
+    if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
+    hak_tls_bin *b = &g_smallmid_tls[c];
+    if (b->count < b->cap) { hak_bin_push(b, p); return; }
+    /* TLS full: unlike the seed (which leaked it), return the block to Tiny. */
+    HAK_STAT_SLOW_ADD(smallmid[c].flushes, 1);
+    HAK_STAT_SLOW_ADD(smallmid[c].flush_blocks, 1);
+    smallmid_backend_free(p, c);
+}
+
+void smallmid_thread_exit(void) {
+    for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) {
+        hak_tls_bin *b = &g_smallmid_tls[c];
+        uint32_t n;
+        void *chain = hak_bin_split(b, 0, &n);
+        b->cap = 0;
+        if (n) tiny_backend_free_chain(c + SMALLMID_TINY_OFFSET, chain, n);
+    }
+}
