@@ -1,0 +1,107 @@
+/**
+ * hakmem_smallmid_superslab.c - Phase 17-2 Small-Mid SuperSlab backend.
+ *
+ * Lock order: a class's SmallMidSSHead lock, then the registry lock.
+ */
+#include "hakmem_smallmid_superslab.h"
+#include "hak_os.h"
+#include "hak_registry.h"
+#include "hak_stats.h"
+
+#define SLAB_ON_REUSE 1u
+
+static SmallMidSSHead g_smallmid_ss[SMALLMID_NUM_CLASSES] = {
+    { .lock = HAK_LOCK_INITIALIZER }, { .lock = HAK_LOCK_INITIALIZER },
+    { .lock = HAK_LOCK_INITIALIZER },
+};
+
+/* A new SuperSlab for one class: mmap(1 MiB) and registration.  Every page of it is
+ * first touched by the refills that carve it - the page faults of the seed's perf. */
+static SmallMidSuperSlab *smallmid_superslab_new(unsigned c, SmallMidSSHead *head) {
+    SmallMidSuperSlab *ss = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_SUPERSLAB);
+    if (!ss) return NULL;
+    ss->magic = HAK_SS_MAGIC;
+    ss->pool = SS_POOL_SMALLMID;
+    for (unsigned i = 0; i < SLABS_PER_SS; i++) ss->slabs[i].idx = i;
+    if (hak_registry_set((uintptr_t)ss, SS_SIZE, ss, HAK_REG_SMALL) != 0) {
+        hak_os_unmap(ss, SS_SIZE, HAK_OS_SUPERSLAB);
+        return NULL;
+    }
+    ss->next = head->lru;                  /* LRU list: newest first */
+    ss->prev = NULL;
+    if (head->lru) head->lru->prev = ss;
+    head->lru = ss;
+    head->total_ss++;
+    HAK_STAT_SLOW_ADD(smallmid[c].superslabs, 1);
+    return ss;
+}
+
+/* The slab to bump-allocate from: the current SuperSlab's last assigned slab while
+ * it has room, else its next slab, else a brand-new SuperSlab.  Lock held. */
+static SmallMidSlabMeta *smallmid_bump_slab(unsigned c, SmallMidSSHead *head) {
+    SmallMidSuperSlab *ss = head->current;
+    if (ss && ss->nassigned) {
+        SmallMidSlabMeta *m = &ss->slabs[ss->nassigned - 1];
+        if (m->carved < m->capacity) return m;
+    }
+    if (!ss || ss->nassigned == SLABS_PER_SS) {
+        ss = smallmid_superslab_new(c, head);
+        if (!ss) return NULL;
+        head->current = ss;
+    }
+    SmallMidSlabMeta *m = &ss->slabs[ss->nassigned++];
+    hak_slab_assign(m, HAK_TAG_SMALLMID | c, c + SMALLMID_MIN_SHIFT);
+    return m;
+}
+
+int smallmid_refill_batch(int class_idx, void **batch, int batch_max) {
+    unsigned c = (unsigned)class_idx;
+    SmallMidSSHead *head = &g_smallmid_ss[c];
+    void *chain = NULL, **tail = &chain;
+    int n = 0;
+    hak_lock(&head->lock);
+    head->lru_clock++;
+    /* 1. Freelist priority. */
+    while (n < batch_max && head->reuse) {
+        SmallMidSlabMeta *m = head->reuse;
+        n += (int)hak_slab_take(m, &tail, (unsigned)(batch_max - n));
+        if (!m->freelist) hak_slab_list_remove(&head->reuse, m, SLAB_ON_REUSE);
+    }
+    /* 2. Bump allocation, 3. a new SuperSlab when the class is exhausted. */
+    while (n < batch_max) {
+        SmallMidSlabMeta *m = smallmid_bump_slab(c, head);
+        if (!m) break;
+        n += (int)hak_slab_take(m, &tail, (unsigned)(batch_max - n));
+        hak_superslab *ss = (hak_superslab *)hak_ss_of(m);
+        ss->lru_stamp = head->lru_clock;
+    }
+    hak_unlock(&head->lock);
+    *tail = NULL;
+    for (int i = 0; i < n; i++) {
+        batch[i] = chain;
+        chain = *(void **)chain;
+    }
+    return n;
+}
+
+void smallmid_superslab_free_chain(void *p) {
+    while (p) {
+        void *next = *(void **)p;
+        SmallMidSlabMeta *m = hak_meta_from_ptr(p);
+        unsigned c = m->tag & HAK_TAG_CLASS_MASK;
+        SmallMidSSHead *head = &g_smallmid_ss[c];
+        hak_lock(&head->lock);
+        if (!(m->list_flags & SLAB_ON_REUSE)) hak_slab_list_push(&head->reuse, m, SLAB_ON_REUSE);
+        hak_slab_give(m, p);
+        hak_unlock(&head->lock);
+        p = next;
+    }
+}
+
+void smallmid_superslab_fork_prepare(void) {
+    for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) hak_lock(&g_smallmid_ss[c].lock);
+}
+void smallmid_superslab_fork_parent(void) {
+    for (unsigned c = SMALLMID_NUM_CLASSES; c-- > 0;) hak_unlock(&g_smallmid_ss[c].lock);
+}
+void smallmid_superslab_fork_child(void) { smallmid_superslab_fork_parent(); }

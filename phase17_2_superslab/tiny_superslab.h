@@ -1,0 +1,20 @@
+/**
+ * tiny_superslab.h - the Tiny SuperSlab pool (this phase's backend for Tiny).
+ *
+ * Tiny classes take 64 KiB slabs from shared 1 MiB SuperSlabs; a slab, once given
+ * to a class, stays with it and its freed blocks are reused through its freelist
+ * ("Tiny reuses warm SuperSlabs").  SuperSlabs are never unmapped in this phase.
+ */
+#ifndef TINY_SUPERSLAB_H
+#define TINY_SUPERSLAB_H
+
+#include "hak_backend.h"
+#include "hak_slab.h"
+
+#define SS_POOL_TINY 1            /* hak_superslab.pool of Tiny SuperSlabs */
+
+void tiny_pool_fork_prepare(void);
+void tiny_pool_fork_parent(void);
+void tiny_pool_fork_child(void);
+
+#endif /* TINY_SUPERSLAB_H */
