@@ -13,8 +13,6 @@ const hak_option_desc hak_option_table[HAK_OPT_COUNT] = {
         "1: print allocator statistics on stderr at exit" },
     [HAK_OPT_LARGE_CACHE] = { "HAKMEM_LARGE_CACHE", 4, 0, 64,
         "freed large (> 64 KiB) mappings of at most 8 MiB kept for reuse; 0 unmaps every free" },
-    [HAK_OPT_SS_PREWARM] = { "HAKMEM_SS_PREWARM", 0, 0, 64,
-        "SuperSlabs mapped and touched per class at start-up (phase18_prewarm only)" },
 };
 
 long g_hak_options[HAK_OPT_COUNT];
