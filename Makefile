@@ -3,7 +3,8 @@
 #   make                      build every phase folder (build/<phase>/libhakmem.{so,a})
 #   make PHASE=phase17_1_front  build one phase
 #   make test                 install missing test deps, build, run every suite
-#   make bench                compare the phases side by side (bench/)
+#   make bench [QUICK=1]      compare the phases side by side (bench/, results in bench/results/)
+#   make profile PHASE=p SIZE=256  top symbols of one phase on one workload (perf)
 #   make DEBUG=1 ...          assertions + hot-path stats (build-debug/)
 #   make STATS=1 ...          hot-path stats only (build-stats/)
 #
@@ -42,7 +43,7 @@ TEST_HDRS := $(wildcard tests/*.h)
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
-.PHONY: all test bench profile clean deps help $(ALL_PHASES)
+.PHONY: all test bench bench-progs profile clean deps help $(ALL_PHASES)
 .DEFAULT_GOAL := all
 
 all: $(PHASES)
@@ -87,9 +88,31 @@ test: deps
 	@BUILD=$(BUILD) sh tests/run_tests.sh $(PHASES)
 
 # ---- bench -----------------------------------------------------------------
+# make bench [QUICK=1]              every phase vs Baseline vs glibc/mimalloc/jemalloc/tcmalloc
+# make profile PHASE=<phase> SIZE=<256|512|1024|mixed> [RUN=long|short] [SMALLMID=1|0]
+# The bench programs are plain C built with plain gcc -O2 and run under LD_PRELOAD.
+BENCH_CC    ?= gcc
+BENCH_DIR   := build/bench
+BENCH_PROGS := $(patsubst bench/%.c,$(BENCH_DIR)/%,$(wildcard bench/bench_*.c))
+QUICK       ?= 0
+SIZE        ?= 256
+RUN         ?= long
+SMALLMID    ?= 1
+
+$(BENCH_DIR)/%: bench/%.c bench/bench_common.h | $(BENCH_DIR)
+	$(BENCH_CC) -O2 -Wall -Wextra -pthread -o $@ $< -pthread
+$(BENCH_DIR):
+	mkdir -p $@
+
+bench-progs: $(BENCH_PROGS)
+
 bench:
-	@$(MAKE) --no-print-directory all
-	@sh bench/run_bench.sh
+	@$(MAKE) --no-print-directory BUILD=build all bench-progs
+	@QUICK=$(QUICK) sh bench/run_bench.sh
+
+profile:
+	@$(MAKE) --no-print-directory BUILD=build PHASE='$(PHASE)' all bench-progs
+	@sh bench/profile.sh '$(lastword $(PHASE))' '$(SIZE)' '$(RUN)' '$(SMALLMID)'
 
 clean:
 	rm -rf build build-debug build-stats
