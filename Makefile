@@ -107,11 +107,11 @@ $(BENCH_DIR):
 bench-progs: $(BENCH_PROGS)
 
 bench:
-	@$(MAKE) --no-print-directory BUILD=build all bench-progs
+	@$(MAKE) --no-print-directory BUILD=build all bench-progs >&2
 	@QUICK=$(QUICK) sh bench/run_bench.sh
 
 profile:
-	@$(MAKE) --no-print-directory BUILD=build PHASE='$(PHASE)' all bench-progs
+	@$(MAKE) --no-print-directory BUILD=build PHASE='$(PHASE)' all bench-progs >&2
 	@sh bench/profile.sh '$(lastword $(PHASE))' '$(SIZE)' '$(RUN)' '$(SMALLMID)'
 
 clean:

@@ -1,0 +1,322 @@
+#!/bin/sh
+# run_bench.sh - hakmem A/B benchmark: every phase vs Baseline vs system allocators.
+#
+#   make bench [QUICK=1]          (builds everything first, then runs this script)
+#   QUICK=1 sh bench/run_bench.sh (expects build/<phase>/libhakmem.so and build/bench/*)
+#
+# Contenders, run interleaved (A B C ... A B C ...) REPS times, medians reported:
+#   Baseline   first phase's libhakmem.so, HAKMEM_SMALLMID_ENABLE=0
+#   <phase>    every phase*/ folder with a phase.c, HAKMEM_SMALLMID_ENABLE=1
+#   glibc      no preload; mimalloc / jemalloc / tcmalloc from Debian packages
+# Phase order ("previous phase" for the Delta column): the commit that added
+# <phase>/phase.c, oldest first (uncommitted phases last, then by name);
+# override with BENCH_PHASES="p1 p2 ...".
+#
+# Output: progress on stderr, the markdown report on stdout and in
+# bench/results/<date>-<host>[-quick].md, raw medians' inputs in .tsv, chart in .png.
+# Env knobs: QUICK=1, REPS=n, BENCH_PHASES, BENCH_TIMEOUT (s per run), BENCH_NO_PERF=1.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$(pwd)
+BB=$ROOT/build/bench
+BUILD=$ROOT/build
+QUICK=${QUICK:-0}
+[ "$QUICK" = 1 ] || QUICK=0
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "run_bench: $*"; exit 1; }
+
+# ---- sizes of the runs -----------------------------------------------------
+if [ "$QUICK" = 1 ]; then
+    REPS=${REPS:-3}
+    SHORT_OPS=200000      # the seed's regime: start-up + first touch dominate
+    LONG_OPS=3000000
+    MT_OPS=2000000
+    PC_OPS=1000000
+    LA_OPS=2000000
+    PERF_SIZES="256"      # perf runs only for the seed's headline size in QUICK mode
+    TMO=${BENCH_TIMEOUT:-30}
+else
+    REPS=${REPS:-3}
+    SHORT_OPS=300000
+    LONG_OPS=30000000     # tens of millions: steady state
+    MT_OPS=20000000
+    PC_OPS=6000000
+    LA_OPS=16000000
+    PERF_SIZES="256 512 1024 mixed"
+    TMO=${BENCH_TIMEOUT:-180}
+fi
+case $REPS in ''|*[!0-9]*|0) die "REPS must be a positive integer" ;; esac
+
+for p in bench_random_mixed bench_prodcons bench_larson bench_launch; do
+    [ -x "$BB/$p" ] || die "$BB/$p missing - run 'make bench' (or 'make bench-progs')"
+done
+
+NOTES=""
+note() { NOTES="$NOTES
+- $*"; log "note: $*"; }
+
+# ---- phases ----------------------------------------------------------------
+discover_phases() {
+    for d in phase*/; do
+        [ -f "${d}phase.c" ] || continue
+        p=${d%/}
+        t=$(git log --diff-filter=A --format=%ct -- "$p/phase.c" 2>/dev/null | tail -n 1)
+        echo "${t:-9999999999} $p"
+    done | sort -k1,1n -k2,2V | awk '{print $2}'
+}
+PHASES=${BENCH_PHASES:-$(discover_phases | tr '\n' ' ')}
+set -- $PHASES
+PHASES=$*
+[ $# -gt 0 ] || die "no phase*/phase.c folders found"
+FIRST_PHASE=$1
+for p in $PHASES; do
+    [ -f "$BUILD/$p/libhakmem.so" ] || die "$BUILD/$p/libhakmem.so missing - run 'make' first"
+done
+
+# ---- peers (Debian packages) -----------------------------------------------
+IS_ROOT=0; [ "$(id -u)" = 0 ] && IS_ROOT=1
+apt_install() { # pkg... ; only as root with apt-get
+    [ "$IS_ROOT" = 1 ] && command -v apt-get >/dev/null 2>&1 || return 1
+    log "installing $* (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q "$@" >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "$@" >/dev/null 2>&1; }
+}
+pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+peer_so() { # name pkg regex
+    name=$1 pkg=$2 re=$3
+    if ! command -v dpkg >/dev/null 2>&1; then note "$name skipped: no dpkg on this machine"; return 1; fi
+    if ! pkg_installed "$pkg"; then
+        if [ "$IS_ROOT" != 1 ]; then note "$name skipped: package $pkg not installed and not root (apt-get install $pkg)"; return 1; fi
+        apt_install "$pkg" || { note "$name skipped: apt-get install $pkg failed"; return 1; }
+    fi
+    so=$(dpkg -L "$pkg" 2>/dev/null | grep -E "$re" | head -n 1)
+    [ -n "$so" ] && [ -f "$so" ] || { note "$name skipped: no shared library found in dpkg -L $pkg"; return 1; }
+    echo "$so"
+}
+
+# Contender table: name|kind|LD_PRELOAD|HAKMEM_SMALLMID_ENABLE   (kind: base, phase, peer)
+CONTENDERS="Baseline|base|$BUILD/$FIRST_PHASE/libhakmem.so|0"
+for p in $PHASES; do CONTENDERS="$CONTENDERS
+$p|phase|$BUILD/$p/libhakmem.so|1"; done
+CONTENDERS="$CONTENDERS
+glibc|peer||"
+PEER_NAMES="glibc"
+for spec in "mimalloc libmimalloc2.0 /libmimalloc\.so\.[0-9]+$" \
+            "jemalloc libjemalloc2 /libjemalloc\.so\.[0-9]+$" \
+            "tcmalloc libtcmalloc-minimal4 /libtcmalloc_minimal\.so\.[0-9]+$"; do
+    set -- $spec
+    if so=$(peer_so "$1" "$2" "$3"); then
+        CONTENDERS="$CONTENDERS
+$1|peer|$so|"
+        PEER_NAMES="$PEER_NAMES $1"
+    fi
+done
+NCONT=$(printf '%s\n' "$CONTENDERS" | wc -l)
+
+# ---- perf availability -----------------------------------------------------
+PERF_OK=0
+PERF_WHY=""
+if [ "${BENCH_NO_PERF:-0}" = 1 ]; then
+    PERF_WHY="disabled (BENCH_NO_PERF=1)"
+elif ! command -v perf >/dev/null 2>&1; then
+    PERF_WHY="perf is not installed (Debian: linux-perf)"
+elif ! perf stat -x, -e page-faults -o /dev/null -- true >/dev/null 2>&1 ||
+     ! perf record -q -e cpu-clock -o /tmp/hakmem-perfprobe.$$ -- true >/dev/null 2>&1; then
+    PERF_WHY="perf is not permitted here (kernel.perf_event_paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null))"
+elif ! awk '$3=="exc_page_fault" && $1 !~ /^0+$/ {f=1} END{exit !f}' /proc/kallsyms 2>/dev/null; then
+    PERF_WHY="kernel symbols are hidden (kptr_restrict), exc_page_fault cannot be attributed"
+else
+    PERF_OK=1
+fi
+rm -f /tmp/hakmem-perfprobe.$$
+[ "$PERF_OK" = 1 ] || note "perf columns unavailable: $PERF_WHY; page faults come from getrusage (ru_minflt) only"
+
+# ---- workloads -------------------------------------------------------------
+# id|group|size|program|args|metric|perf   (metric: wall = ops / whole-process time)
+WORKLOADS=""
+addw() { WORKLOADS="$WORKLOADS${WORKLOADS:+
+}$1"; }
+for s in 256 512 1024 mixed; do
+    if [ "$s" = mixed ]; then lo=16 hi=1024; else lo=$s hi=$s; fi
+    addw "short-$s|short|$s|bench_random_mixed|$SHORT_OPS $lo $hi 1|wall|1"
+done
+for s in 256 512 1024 mixed; do
+    if [ "$s" = mixed ]; then lo=16 hi=1024; else lo=$s hi=$s; fi
+    addw "long-$s|long|$s|bench_random_mixed|$LONG_OPS $lo $hi 1|loop|1"
+done
+for s in 256 512 1024 mixed; do
+    if [ "$s" = mixed ]; then lo=16 hi=1024; else lo=$s hi=$s; fi
+    addw "mt2-$s|mt2|$s|bench_random_mixed|$MT_OPS $lo $hi 2|loop|0"
+done
+addw "prodcons-mixed|prodcons|mixed|bench_prodcons|$PC_OPS 16 1024 1|loop|0"
+addw "larson-mixed|larson|mixed|bench_larson|$LA_OPS 16 1024 2|loop|0"
+NWORK=$(printf '%s\n' "$WORKLOADS" | wc -l)
+
+NHAK=$(printf '%s\n' "$CONTENDERS" | grep -c '|base|\||phase|')
+NPERF=0
+if [ "$PERF_OK" = 1 ]; then
+    NPERF=$(( $(echo $PERF_SIZES | wc -w) * 2 * NHAK ))
+fi
+TOTAL=$(( NWORK * REPS * NCONT + NPERF ))
+
+# ---- output files ----------------------------------------------------------
+HOST=$(hostname 2>/dev/null || uname -n)
+STAMP=$(date +%Y-%m-%d_%H%M)
+SUFFIX=""; [ "$QUICK" = 1 ] && SUFFIX="-quick"
+RES=$ROOT/bench/results
+mkdir -p "$RES"
+BASE=$RES/$STAMP-$HOST$SUFFIX
+RAW=$BASE.tsv
+PERFTSV=$BASE.perf.tsv
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/hakmem-bench.XXXXXX") || die "mktemp failed"
+trap 'rm -rf "$TMP"' EXIT INT TERM
+printf 'workload\tgroup\tsize\tcontender\trep\tstatus\tops\tloop_s\twall_s\tops_per_sec\tmaxrss_kb\tminflt\tutime\tstime\n' > "$RAW"
+printf 'workload\tgroup\tsize\tcontender\tstatus\tsamples\tpf_samples\tpf_share\tperf_page_faults\n' > "$PERFTSV"
+
+T_START=$(date +%s)
+log "hakmem bench: $NCONT contenders x $NWORK workloads x $REPS reps (+$NPERF perf runs) = $TOTAL runs$( [ "$QUICK" = 1 ] && echo ', QUICK')"
+log "phases (in order): $PHASES"
+
+fmt_m() { awk -v v="$1" 'BEGIN{ if (v=="" ) print "-"; else printf "%.2fM", v/1e6 }'; }
+
+N=0
+# run_one workload group size prog args metric contender kind preload enable rep
+run_one() {
+    wid=$1 grp=$2 size=$3 prog=$4 args=$5 metric=$6 cname=$7 preload=$9 enable=${10} rep=${11}
+    N=$((N + 1))
+    envs=""
+    [ -n "$preload" ] && envs="LD_PRELOAD=$preload"
+    [ -n "$enable" ] && envs="$envs HAKMEM_SMALLMID_ENABLE=$enable"
+    out=$TMP/out err=$TMP/err
+    # shellcheck disable=SC2086
+    timeout "$TMO" "$BB/bench_launch" $envs -- "$BB/$prog" $args >"$out" 2>"$err" </dev/null
+    rc=$?
+    line=$(grep '^RESULT ' "$out" | tail -n 1)
+    lline=$(grep '^LAUNCH ' "$out" | tail -n 1)
+    if [ "$rc" = 0 ] && [ -n "$line" ] && [ -n "$lline" ]; then
+        rec=$(printf '%s %s\n' "$line" "$lline" | awk -v metric="$metric" '{
+            for (i = 2; i <= NF; i++) {
+                if ($i == "LAUNCH") { inl = 1; continue }
+                split($i, kv, "=");
+                if (!inl) v[kv[1]] = kv[2]; else if (kv[1] == "wall") wall = kv[2] }
+            ops = v["ops"]; loop = v["seconds"];
+            r = (metric == "wall") ? ops / wall : ops / loop;
+            printf "ok\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s", ops, loop, wall, r, v["maxrss_kb"], v["minflt"], v["utime"], v["stime"] }')
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$wid" "$grp" "$size" "$cname" "$rep" "$rec" >> "$RAW"
+        val=$(printf '%s' "$rec" | cut -f5)
+        log "[$N/$TOTAL] $wid rep $rep/$REPS $cname: $(fmt_m "$val") ops/s"
+    else
+        [ "$rc" = 124 ] && why="timeout after ${TMO}s" || why="exit $rc"
+        printf '%s\t%s\t%s\t%s\t%s\tFAIL\t\t\t\t\t\t\t\t\n' "$wid" "$grp" "$size" "$cname" "$rep" >> "$RAW"
+        log "[$N/$TOTAL] $wid rep $rep/$REPS $cname: FAILED ($why): $(tail -n 2 "$err" | tr '\n' ' ')"
+    fi
+}
+
+# perf_one: one extra run under perf record -g + perf stat -e page-faults
+perf_one() {
+    wid=$1 grp=$2 size=$3 prog=$4 args=$5 cname=$7 preload=$9 enable=${10}
+    N=$((N + 1))
+    # enough samples for a ~10 ms short run, ~2 kHz for the long ones
+    if [ "$grp" = short ]; then period=50000; else period=500000; fi
+    # shellcheck disable=SC2086
+    timeout "$TMO" perf record -q -e cpu-clock -c "$period" -g -o "$TMP/perf.data" -- \
+        perf stat -x, -e page-faults -o "$TMP/stat" -- \
+        env LD_PRELOAD="$preload" HAKMEM_SMALLMID_ENABLE="$enable" "$BB/$prog" $args \
+        >"$TMP/out" 2>"$TMP/err" </dev/null
+    rc=$?
+    if [ "$rc" != 0 ]; then
+        printf '%s\t%s\t%s\t%s\tFAIL\t\t\t\t\n' "$wid" "$grp" "$size" "$cname" >> "$PERFTSV"
+        log "[$N/$TOTAL] perf $wid $cname: FAILED (exit $rc)"
+        return
+    fi
+    pf=$(awk -F, '$3 ~ /page-faults/ {print $1}' "$TMP/stat" | head -n 1)
+    # Samples of the benchmark process (comm bench_*), and those whose callchain
+    # passes through the kernel page-fault handler.
+    counts=$(perf script -i "$TMP/perf.data" -F comm,ip,sym 2>/dev/null | awk '
+        BEGIN { RS = ""; FS = "\n" }
+        { split($1, h, " "); if (h[1] !~ /^bench_/) next; n++; if ($0 ~ /exc_page_fault/) f++ }
+        END { printf "%d %d", n, f }')
+    set -- $counts
+    share=$(awk -v n="$1" -v f="$2" 'BEGIN { if (n > 0) printf "%.4f", f / n; }')
+    printf '%s\t%s\t%s\t%s\tok\t%s\t%s\t%s\t%s\n' "$wid" "$grp" "$size" "$cname" "$1" "$2" "$share" "$pf" >> "$PERFTSV"
+    log "[$N/$TOTAL] perf $wid $cname: $(awk -v s="$share" 'BEGIN{printf "%.1f", s*100}')% of $1 samples in exc_page_fault, $pf page faults"
+}
+
+printf '%s\n' "$WORKLOADS" > "$TMP/workloads"
+printf '%s\n' "$CONTENDERS" > "$TMP/contenders"
+while IFS='|' read -r wid grp size prog args metric perfw; do
+    rep=1
+    while [ "$rep" -le "$REPS" ]; do
+        while IFS='|' read -r cname kind preload enable; do
+            run_one "$wid" "$grp" "$size" "$prog" "$args" "$metric" "$cname" "$kind" "$preload" "$enable" "$rep"
+        done < "$TMP/contenders"
+        rep=$((rep + 1))
+    done
+    if [ "$PERF_OK" = 1 ] && [ "$perfw" = 1 ] && echo " $PERF_SIZES " | grep -q " $size "; then
+        while IFS='|' read -r cname kind preload enable; do
+            [ "$kind" = peer ] && continue
+            perf_one "$wid" "$grp" "$size" "$prog" "$args" "$metric" "$cname" "$kind" "$preload" "$enable"
+        done < "$TMP/contenders"
+    fi
+done < "$TMP/workloads"
+T_END=$(date +%s)
+ELAPSED=$((T_END - T_START))
+log "runs finished in ${ELAPSED}s"
+
+# ---- report ----------------------------------------------------------------
+CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null)
+[ -n "$CPU" ] || CPU=$(uname -m)
+GCCV=$(gcc --version 2>/dev/null | head -n 1)
+LIBCV=$(ldd --version 2>/dev/null | head -n 1)
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- common $PHASES 2>/dev/null || echo "+dirty")
+CONTORDER=$(cut -d'|' -f1 "$TMP/contenders" | tr '\n' ' ' | sed 's/ $//')
+PNG=$BASE.png
+MD=$BASE.md
+CHART_NOTE=""
+
+if command -v gnuplot >/dev/null 2>&1 || { [ "$IS_ROOT" = 1 ] && apt_install gnuplot-nox; }; then
+    if command -v gnuplot >/dev/null 2>&1; then
+        awk -f bench/report.awk -v mode=chartdata -v dir="$TMP" -v contenders="$CONTORDER" "$RAW"
+        sh bench/chart.sh "$TMP" "$PNG" "$CONTORDER" "$HOST $STAMP$SUFFIX" 2>"$TMP/gperr" ||
+            { CHART_NOTE="gnuplot failed: $(head -n 3 "$TMP/gperr" | tr '\n' ' ')"; PNG=""; }
+    fi
+else
+    CHART_NOTE="no chart: gnuplot is not installed and not root (apt-get install gnuplot-nox)"; PNG=""
+fi
+[ -n "$CHART_NOTE" ] && note "$CHART_NOTE"
+
+{
+    echo "# hakmem A/B benchmark - $STAMP - $HOST$( [ "$QUICK" = 1 ] && echo ' (QUICK)')"
+    echo
+    echo "- machine: $(nproc) CPUs, $CPU; kernel $(uname -sr); $GCCV; $LIBCV"
+    echo "- hakmem commit: $COMMIT; phases (oldest first): $PHASES"
+    echo "- contenders, interleaved (A B C ... A B C ...), $REPS reps each, medians:"
+    while IFS='|' read -r cname kind preload enable; do
+        case $kind in
+            base)  echo "  - **$cname**: $preload with HAKMEM_SMALLMID_ENABLE=0" ;;
+            phase) echo "  - **$cname** (ON): $preload with HAKMEM_SMALLMID_ENABLE=1" ;;
+            peer)  echo "  - **$cname**: ${preload:-no LD_PRELOAD (system malloc)}" ;;
+        esac
+    done < "$TMP/contenders"
+    echo "- workloads (programs in build/bench/, run under LD_PRELOAD; ops = malloc+free calls):"
+    echo "  - **short**: \`bench_random_mixed $SHORT_OPS SIZE SIZE 1\` - the seed's regime; ops/s over the *whole process* (fork, exec, allocator start-up, first touch, exit; measured by bench_launch)"
+    echo "  - **long**: \`bench_random_mixed $LONG_OPS SIZE SIZE 1\` - steady state; ops/s over the timed loop"
+    echo "  - **mt2**: \`bench_random_mixed $MT_OPS SIZE SIZE 2\` - the same churn on 2 threads"
+    echo "  - **prodcons**: \`bench_prodcons $PC_OPS 16 1024 1\` - 1 producer allocates, 1 consumer frees (all frees remote)"
+    echo "  - **larson**: \`bench_larson $LA_OPS 16 1024 2\` - 2 threads replace random blocks and swap block sets every 10000 replacements"
+    echo "  - SIZE mixed = uniform random 16..1024 B; working set 8192 slots/thread, seed 42"
+    echo "- perf: $( [ "$PERF_OK" = 1 ] && echo "one extra run per hakmem contender on short/long sizes $PERF_SIZES: \`perf record -e cpu-clock -g\` (share of the benchmark's samples whose callchain contains exc_page_fault) and \`perf stat -e page-faults\`" || echo "unavailable - $PERF_WHY")"
+    echo "- wall time of the runs: ${ELAPSED}s"
+    [ -n "$NOTES" ] && { echo "- notes:"; printf '%s\n' "$NOTES" | sed '/^$/d; s/^/  /'; }
+    echo
+    awk -f bench/report.awk -v mode=md -v contenders="$CONTORDER" -v peers="$PEER_NAMES" \
+        -v phases="$PHASES" -v perfok="$PERF_OK" "$RAW" "$PERFTSV"
+    if [ -n "$PNG" ]; then echo; echo "![ops/s per size per contender]($(basename "$PNG"))"; fi
+    echo
+    echo "Raw per-run data: $(basename "$RAW"), $(basename "$PERFTSV")."
+} > "$MD"
+
+cat "$MD"
+log "report: $MD${PNG:+, chart: $PNG}"
