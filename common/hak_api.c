@@ -119,6 +119,13 @@ static void hak_fork_child(void) {
     hak_unlock(&g_init_lock);
 }
 
+unsigned hak_reclaim(void) {
+    int saved = errno;
+    unsigned n = hak_large_reclaim() + mid_reclaim() + phase_reclaim();
+    errno = saved;
+    return n;
+}
+
 __attribute__((destructor)) static void hak_process_exit(void) {
     if (__atomic_load_n(&g_init_done, __ATOMIC_ACQUIRE) && hak_option(HAK_OPT_STATS))
         hak_stats_print();

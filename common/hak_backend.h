@@ -24,5 +24,14 @@ void phase_thread_exit(void);   /* thread exit: return TLS blocks, caps to 0   *
 void phase_fork_prepare(void);  /* take every phase lock                       */
 void phase_fork_parent(void);
 void phase_fork_child(void);
+/* Memory pressure: unmap the phase's SuperSlabs whose blocks are all back (used == 0
+ * in every slab).  Called with no allocator lock held.  Returns SuperSlabs released. */
+unsigned phase_reclaim(void);
+
+/* ---- Services common/ offers the phases ------------------------------------ */
+/* After a failed map: release every cached or fully free region of every layer
+ * (Large cache, Mid's warm empty segments, phase_reclaim).  Returns the number of
+ * regions released; 0 means a retry cannot succeed.  No lock may be held. */
+unsigned hak_reclaim(void);
 
 #endif /* HAK_BACKEND_H */

@@ -2,6 +2,7 @@
  * hak_large.c - large blocks: one 1 MiB-aligned mapping each, a small reuse cache.
  */
 #include "hak_large.h"
+#include "hak_backend.h"
 #include "hak_geometry.h"
 #include "hak_lock.h"
 #include "hak_options.h"
@@ -48,7 +49,9 @@ void *hak_large_alloc(size_t n, size_t align, int *zeroed) {
         HAK_STAT_SLOW_ADD(large_cache_hits, 1);
         *zeroed = 0;
     } else {
-        h = hak_os_map(need, align > SS_SIZE ? align : SS_SIZE, HAK_OS_LARGE);
+        size_t map_align = align > SS_SIZE ? align : SS_SIZE;
+        h = hak_os_map(need, map_align, HAK_OS_LARGE);
+        if (!h && hak_reclaim()) h = hak_os_map(need, map_align, HAK_OS_LARGE);
         if (!h) return NULL;
         h->magic = LARGE_MAGIC;
         h->state = HAK_BLK_ALLOC;
@@ -93,6 +96,21 @@ void hak_large_free(hak_large_hdr *h, void *p, const char *api) {
     size_t len = h->map_len;
     hak_registry_release((uintptr_t)h, len);
     hak_os_unmap(h, len, HAK_OS_LARGE);
+}
+
+unsigned hak_large_reclaim(void) {
+    hak_large_hdr *victims[LARGE_CACHE_SLOTS];
+    hak_lock(&g_large_lock);
+    unsigned n = g_large_ncached;
+    for (unsigned i = 0; i < n; i++) victims[i] = g_large_cache[i];
+    g_large_ncached = 0;
+    hak_unlock(&g_large_lock);
+    for (unsigned i = 0; i < n; i++) {
+        size_t len = victims[i]->map_len;
+        hak_registry_release((uintptr_t)victims[i], len);
+        hak_os_unmap(victims[i], len, HAK_OS_LARGE);
+    }
+    return n;
 }
 
 void hak_large_fork_prepare(void) { hak_lock(&g_large_lock); }

@@ -4,6 +4,7 @@
  * Lock order: a class lock, then the registry lock (inside hak_registry_*).
  */
 #include "hak_mid.h"
+#include "hak_backend.h"
 #include "hak_lock.h"
 #include "hak_os.h"
 #include "hak_registry.h"
@@ -139,6 +140,7 @@ void *mid_alloc_slow(unsigned c) {
     unsigned want = b->cap ? (b->cap + 1) / 2 : 1;
     void *head = NULL, **tail = &head;
     unsigned n = mid_refill(c, &tail, want);
+    if (hak_unlikely(n == 0) && hak_reclaim()) n = mid_refill(c, &tail, want);
     *tail = NULL;
     if (hak_unlikely(n == 0)) { errno = ENOMEM; return NULL; }
     HAK_STAT_SLOW_ADD(mid[c].refills, 1);
@@ -172,6 +174,24 @@ void mid_thread_exit(void) {
         t_mid_bins[c].cap = 0;
         if (n) mid_free_chain(c, chain);
     }
+}
+
+unsigned mid_reclaim(void) {
+    unsigned released = 0;
+    for (unsigned c = 0; c < MID_NUM_CLASSES; c++) {
+        mid_class_pool *pool = &g_mid[c];
+        hak_lock(&pool->lock);
+        hak_mid_segment *s = pool->empty;
+        if (s) {
+            pool->empty = NULL;
+            partial_remove(pool, s);
+            hak_registry_release((uintptr_t)s, SS_SIZE);
+            hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
+            released++;
+        }
+        hak_unlock(&pool->lock);
+    }
+    return released;
 }
 
 void mid_fork_prepare(void) {

@@ -50,6 +50,8 @@ void *mid_alloc_slow(unsigned c) HAK_NOINLINE;
 void mid_free_slow(void *p, unsigned c) HAK_NOINLINE;
 void mid_thread_init(void);
 void mid_thread_exit(void);
+/* Unmap the warm empty segment of every class (memory pressure). */
+unsigned mid_reclaim(void);
 void mid_fork_prepare(void);
 void mid_fork_parent(void);
 void mid_fork_child(void);

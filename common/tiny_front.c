@@ -34,6 +34,7 @@ void *tiny_alloc_slow(unsigned c) {
     unsigned want = b->cap ? b->cap / 2 : 1;     /* dead thread: one block, no caching */
     void *head = NULL, **tail = &head;
     unsigned n = tiny_backend_refill(c, &tail, want);
+    if (hak_unlikely(n == 0) && hak_reclaim()) n = tiny_backend_refill(c, &tail, want);
     *tail = NULL;
     if (hak_unlikely(n == 0)) { errno = ENOMEM; return NULL; }
     HAK_STAT_SLOW_ADD(tiny[c].refills, 1);

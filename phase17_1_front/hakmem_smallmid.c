@@ -46,6 +46,7 @@ void *smallmid_alloc_slow(unsigned c) {
     if (b->head) return smallmid_alloc(smallmid_class_size(c));
     HAK_STAT_SLOW_ADD(smallmid[c].tls_misses, 1);
     void *p = smallmid_backend_alloc(c);              /* smallmid_tls_refill: 1 block */
+    if (hak_unlikely(p == NULL) && hak_reclaim()) p = smallmid_backend_alloc(c);
     if (hak_unlikely(p == NULL)) { errno = ENOMEM; return NULL; }
     HAK_STAT_SLOW_ADD(smallmid[c].refills, 1);
     HAK_STAT_SLOW_ADD(smallmid[c].refill_blocks, 1);

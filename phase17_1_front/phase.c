@@ -14,3 +14,4 @@ void phase_thread_exit(void) { smallmid_thread_exit(); }
 void phase_fork_prepare(void) { tiny_pool_fork_prepare(); }
 void phase_fork_parent(void) { tiny_pool_fork_parent(); }
 void phase_fork_child(void) { tiny_pool_fork_child(); }
+unsigned phase_reclaim(void) { return tiny_pool_reclaim(); }

@@ -11,6 +11,9 @@
 #include "hakmem_smallmid.h"
 #include "tiny_front.h"
 
+/* Phase traits the shared tests read (grep-able by scripts too). */
+#define PHASE_SMALLMID_OVERFLOW_LEAKS 0   /* overflowing frees go back to Tiny */
+
 HAK_INLINE void *phase_small_alloc(size_t n) {
     if (hak_unlikely(g_smallmid_enabled) && smallmid_is_in_range(n)) return smallmid_alloc(n);
     return tiny_alloc(n);

@@ -6,6 +6,7 @@
  */
 #include "hakmem_smallmid.h"
 #include "hakmem_smallmid_superslab.h"
+#include "hak_backend.h"
 #include "hak_options.h"
 
 #include <errno.h>
@@ -50,6 +51,7 @@ void *smallmid_alloc_slow(unsigned c) {
     if (b->head) return smallmid_alloc(smallmid_class_size(c));
     HAK_STAT_SLOW_ADD(smallmid[c].tls_misses, 1);
     void *p = smallmid_tls_refill(c);
+    if (hak_unlikely(p == NULL) && hak_reclaim()) p = smallmid_tls_refill(c);
     if (hak_unlikely(p == NULL)) { errno = ENOMEM; return NULL; }
     HAK_STAT_HOT_INC(smallmid[c].allocs);
     hak_blk_mark_alloc(p, c + SMALLMID_MIN_SHIFT);

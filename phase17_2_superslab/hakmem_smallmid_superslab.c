@@ -98,6 +98,35 @@ void smallmid_superslab_free_chain(void *p) {
     }
 }
 
+unsigned smallmid_superslab_reclaim(void) {
+    unsigned released = 0;
+    for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) {
+        SmallMidSSHead *head = &g_smallmid_ss[c];
+        hak_lock(&head->lock);
+        SmallMidSuperSlab *ss = head->lru;
+        while (ss) {
+            SmallMidSuperSlab *next = ss->next;
+            unsigned busy = 0;
+            for (unsigned i = 0; i < ss->nassigned; i++) busy |= ss->slabs[i].used;
+            if (!busy) {
+                for (unsigned i = 0; i < ss->nassigned; i++)
+                    if (ss->slabs[i].list_flags & SLAB_ON_REUSE)
+                        hak_slab_list_remove(&head->reuse, &ss->slabs[i], SLAB_ON_REUSE);
+                if (ss->prev) ss->prev->next = next; else head->lru = next;
+                if (next) next->prev = ss->prev;
+                if (head->current == ss) head->current = NULL;
+                head->total_ss--;
+                hak_registry_release((uintptr_t)ss, SS_SIZE);
+                hak_os_unmap(ss, SS_SIZE, HAK_OS_SUPERSLAB);
+                released++;
+            }
+            ss = next;
+        }
+        hak_unlock(&head->lock);
+    }
+    return released;
+}
+
 void smallmid_superslab_fork_prepare(void) {
     for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) hak_lock(&g_smallmid_ss[c].lock);
 }

@@ -51,6 +51,9 @@ int smallmid_refill_batch(int class_idx, void **batch, int batch_max);
 /* Return a NULL-terminated chain of FREE blocks to their slabs (thread exit). */
 void smallmid_superslab_free_chain(void *head);
 
+/* Memory pressure: unmap SuperSlabs whose slabs all have used == 0 (in this phase
+ * that happens only after threads exit: lost blocks stay counted). */
+unsigned smallmid_superslab_reclaim(void);
 void smallmid_superslab_fork_prepare(void);
 void smallmid_superslab_fork_parent(void);
 void smallmid_superslab_fork_child(void);

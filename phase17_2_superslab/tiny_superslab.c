@@ -2,9 +2,9 @@
  * tiny_superslab.c - the Tiny SuperSlab pool.
  *
  * Locks: g_tiny_pool[c].lock guards class c's partial list and every field of the
- * slabs assigned to class c.  g_ss_lock guards the list of SuperSlabs that still
- * have unassigned slabs and their nassigned counts.  Order: class lock, then
- * g_ss_lock, then the registry lock.
+ * slabs assigned to class c.  g_ss_lock guards the SuperSlab list, the current
+ * SuperSlab (the only one with unassigned slabs: slabs are handed out in order) and
+ * nassigned.  Order: class locks (ascending), then g_ss_lock, then the registry lock.
  *
  * Invariant (per class, DEBUG): a slab is on the partial list iff it has room
  * (freelist non-empty or carved < capacity).
@@ -28,7 +28,17 @@ static tiny_class_pool g_tiny_pool[TINY_NUM_CLASSES] = {
 #undef P
 };
 static hak_lock_t g_ss_lock = HAK_LOCK_INITIALIZER;
-static hak_superslab *g_ss_avail;       /* SuperSlabs with unassigned slabs */
+static hak_superslab *g_ss_all;         /* every Tiny SuperSlab             */
+static hak_superslab *g_ss_current;     /* the one with unassigned slabs    */
+
+static void tiny_pool_lock_all(void) {
+    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) hak_lock(&g_tiny_pool[c].lock);
+    hak_lock(&g_ss_lock);
+}
+static void tiny_pool_unlock_all(void) {
+    hak_unlock(&g_ss_lock);
+    for (unsigned c = TINY_NUM_CLASSES; c-- > 0;) hak_unlock(&g_tiny_pool[c].lock);
+}
 
 static hak_superslab *ss_map_new(void) {
     hak_superslab *ss = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_SUPERSLAB);
@@ -46,17 +56,20 @@ static hak_superslab *ss_map_new(void) {
 /* A fresh slab for class c from a SuperSlab with room, mapping one if needed. */
 static hak_slab_meta *ss_assign_slab(unsigned c) {
     hak_lock(&g_ss_lock);
-    hak_superslab *ss = g_ss_avail;
+    hak_superslab *ss = g_ss_current;
     if (!ss) {
         ss = ss_map_new();
         if (!ss) { hak_unlock(&g_ss_lock); return NULL; }
         HAK_STAT_SLOW_ADD(tiny[c].superslabs, 1);
-        ss->next = NULL;
-        g_ss_avail = ss;
+        ss->prev = NULL;
+        ss->next = g_ss_all;
+        if (g_ss_all) g_ss_all->prev = ss;
+        g_ss_all = ss;
+        g_ss_current = ss;
     }
     hak_slab_meta *m = &ss->slabs[ss->nassigned++];       /* slabs go in order */
     hak_slab_assign(m, HAK_TAG_TINY | c, c + TINY_MIN_SHIFT);
-    if (ss->nassigned == SLABS_PER_SS) g_ss_avail = ss->next;
+    if (ss->nassigned == SLABS_PER_SS) g_ss_current = NULL;
     hak_unlock(&g_ss_lock);
     return m;
 }
@@ -96,12 +109,36 @@ void tiny_backend_free_chain(unsigned c, void *head, unsigned n) {
     hak_unlock(&pool->lock);
 }
 
-void tiny_pool_fork_prepare(void) {
-    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) hak_lock(&g_tiny_pool[c].lock);
-    hak_lock(&g_ss_lock);
+/* Memory pressure only: a SuperSlab whose assigned slabs are all empty (no block
+ * in user hands or in any TLS list) leaves its classes and goes back to the OS. */
+unsigned tiny_pool_reclaim(void) {
+    unsigned released = 0;
+    tiny_pool_lock_all();
+    hak_superslab *ss = g_ss_all;
+    while (ss) {
+        hak_superslab *next = ss->next;
+        unsigned busy = 0;
+        for (unsigned i = 0; i < ss->nassigned; i++) busy |= ss->slabs[i].used;
+        if (!busy) {
+            for (unsigned i = 0; i < ss->nassigned; i++) {
+                hak_slab_meta *m = &ss->slabs[i];
+                tiny_class_pool *pool = &g_tiny_pool[m->tag & HAK_TAG_CLASS_MASK];
+                if (m->list_flags & SLAB_ON_PARTIAL)
+                    hak_slab_list_remove(&pool->partial, m, SLAB_ON_PARTIAL);
+            }
+            if (ss->prev) ss->prev->next = next; else g_ss_all = next;
+            if (next) next->prev = ss->prev;
+            if (g_ss_current == ss) g_ss_current = NULL;
+            hak_registry_release((uintptr_t)ss, SS_SIZE);
+            hak_os_unmap(ss, SS_SIZE, HAK_OS_SUPERSLAB);
+            released++;
+        }
+        ss = next;
+    }
+    tiny_pool_unlock_all();
+    return released;
 }
-void tiny_pool_fork_parent(void) {
-    hak_unlock(&g_ss_lock);
-    for (unsigned c = TINY_NUM_CLASSES; c-- > 0;) hak_unlock(&g_tiny_pool[c].lock);
-}
-void tiny_pool_fork_child(void) { tiny_pool_fork_parent(); }
+
+void tiny_pool_fork_prepare(void) { tiny_pool_lock_all(); }
+void tiny_pool_fork_parent(void) { tiny_pool_unlock_all(); }
+void tiny_pool_fork_child(void) { tiny_pool_unlock_all(); }

@@ -3,7 +3,8 @@
  *
  * Tiny classes take 64 KiB slabs from shared 1 MiB SuperSlabs; a slab, once given
  * to a class, stays with it and its freed blocks are reused through its freelist
- * ("Tiny reuses warm SuperSlabs").  SuperSlabs are never unmapped in this phase.
+ * ("Tiny reuses warm SuperSlabs").  SuperSlabs are unmapped only under memory
+ * pressure (tiny_pool_reclaim), when every block of every slab is back.
  */
 #ifndef TINY_SUPERSLAB_H
 #define TINY_SUPERSLAB_H
@@ -13,6 +14,7 @@
 
 #define SS_POOL_TINY 1            /* hak_superslab.pool of Tiny SuperSlabs */
 
+unsigned tiny_pool_reclaim(void);
 void tiny_pool_fork_prepare(void);
 void tiny_pool_fork_parent(void);
 void tiny_pool_fork_child(void);
