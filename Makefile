@@ -111,6 +111,8 @@ bench:
 	@QUICK=$(QUICK) sh bench/run_bench.sh
 
 profile:
+	@case ' $(ALL_PHASES) ' in *' $(lastword $(PHASE)) '*) ;; \
+	  *) echo "profile: PHASE must be one of: $(ALL_PHASES)" >&2; exit 2 ;; esac
 	@$(MAKE) --no-print-directory BUILD=build PHASE='$(PHASE)' all bench-progs >&2
 	@sh bench/profile.sh '$(lastword $(PHASE))' '$(SIZE)' '$(RUN)' '$(SMALLMID)'
 
