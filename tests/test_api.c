@@ -1,0 +1,400 @@
+/**
+ * test_api.c - the malloc family behaves as glibc documents it.
+ */
+#include "test_util.h"
+
+#include "hakmem.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PAGE 4096u
+
+/* Sizes covering every path: tiny, small-mid range, mid, large. */
+static const size_t k_sizes[] = { 1, 8, 24, 100, 256, 300, 512, 1000, 1024, 1025, 2000,
+                                  4096, 10000, 40000, 65536, 65537, 100000, 1u << 20,
+                                  (3u << 20) + 123 };
+#define NSIZES (sizeof k_sizes / sizeof k_sizes[0])
+
+static int all_bytes(const unsigned char *p, size_t n, unsigned char v) {
+    for (size_t i = 0; i < n; i++) if (p[i] != v) return 0;
+    return 1;
+}
+
+START_TEST(test_malloc_zero) {
+    enum { N = 64 };
+    void *p[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = malloc(hide_size(0));
+        ck_assert_ptr_nonnull(p[i]);
+        for (int j = 0; j < i; j++) ck_assert_ptr_ne(p[i], p[j]);
+    }
+    for (int i = 0; i < N; i++) free(p[i]);
+    void *q = hak_malloc(0);
+    ck_assert_ptr_nonnull(q);
+    hak_free(q);
+}
+END_TEST
+
+START_TEST(test_malloc_huge_enomem) {
+    static const size_t bad[] = { SIZE_MAX, SIZE_MAX - 4096, (size_t)PTRDIFF_MAX + 1,
+                                  (size_t)PTRDIFF_MAX, SIZE_MAX / 2 + 12345 };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        errno = 0;
+        void *p = malloc(hide_size(bad[i]));
+        ck_assert_msg(p == NULL, "malloc(%zu) = %p", bad[i], p);
+        ck_assert_int_eq(errno, ENOMEM);
+    }
+    /* The allocator still works afterwards. */
+    void *p = malloc(hide_size(100));
+    ck_assert_ptr_nonnull(p);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_calloc_overflow) {
+    static const size_t pairs[][2] = { { SIZE_MAX, 2 }, { 2, SIZE_MAX }, { (size_t)1 << 33, (size_t)1 << 33 },
+                                       { SIZE_MAX / 3 + 1, 3 }, { 65537, (size_t)1 << 48 } };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        errno = 0;
+        void *p = calloc(hide_size(pairs[i][0]), hide_size(pairs[i][1]));
+        ck_assert_msg(p == NULL, "calloc(%zu,%zu) = %p", pairs[i][0], pairs[i][1], p);
+        ck_assert_int_eq(errno, ENOMEM);
+    }
+    errno = 0;
+    ck_assert_ptr_null(calloc(hide_size(1), hide_size(SIZE_MAX)));
+    ck_assert_int_eq(errno, ENOMEM);
+}
+END_TEST
+
+/* Dirty a block, free it, calloc the same size many times: every byte is 0,
+ * including when the recycled block (TLS list, slab freelist, large cache) comes back. */
+START_TEST(test_calloc_zeroes_recycled) {
+    for (size_t i = 0; i < NSIZES; i++) {
+        size_t n = k_sizes[i];
+        for (int round = 0; round < 4; round++) {
+            enum { K = 8 };
+            unsigned char *d[K];
+            for (int k = 0; k < K; k++) {
+                d[k] = malloc(hide_size(n));
+                ck_assert_ptr_nonnull(d[k]);
+                memset(d[k], 0xff, malloc_usable_size(d[k]));
+            }
+            for (int k = 0; k < K; k++) free(d[k]);
+            for (int k = 0; k < K; k++) {
+                d[k] = calloc(1, hide_size(n));
+                ck_assert_ptr_nonnull(d[k]);
+                ck_assert_msg(all_bytes(d[k], n, 0), "calloc(1,%zu) round %d not zeroed", n, round);
+                memset(d[k], 0xee, n);
+            }
+            for (int k = 0; k < K; k++) free(d[k]);
+            /* calloc(nmemb, size) split */
+            unsigned char *c = calloc(hide_size(n), 1);
+            ck_assert(all_bytes(c, n, 0));
+            free(c);
+        }
+    }
+    void *z = calloc(hide_size(0), hide_size(0));
+    ck_assert_ptr_nonnull(z);
+    free(z);
+}
+END_TEST
+
+START_TEST(test_free_null_and_errno) {
+    free(NULL);
+    hak_free(NULL);
+    for (size_t i = 0; i < NSIZES; i++) {
+        void *p = malloc(hide_size(k_sizes[i]));
+        ck_assert_ptr_nonnull(p);
+        errno = 1234;
+        free(p);
+        ck_assert_msg(errno == 1234, "free of %zu-byte block changed errno to %d", k_sizes[i], errno);
+    }
+    /* Frees that go to slow paths (full TLS lists, segment/slab release, unmap). */
+    enum { N = 3000 };
+    void **v = malloc(N * sizeof *v);
+    for (size_t i = 0; i < NSIZES; i++) {
+        size_t cnt = k_sizes[i] > 65536 ? 12 : N;
+        for (size_t k = 0; k < cnt; k++) v[k] = malloc(hide_size(k_sizes[i]));
+        for (size_t k = 0; k < cnt; k++) {
+            errno = 1234;
+            free(v[k]);
+            ck_assert_msg(errno == 1234, "free #%zu of %zu bytes: errno %d", k, k_sizes[i], errno);
+        }
+    }
+    void *big = malloc(hide_size(16u << 20));            /* > 8 MiB: unmapped on free */
+    errno = 1234;
+    free(big);
+    ck_assert_int_eq(errno, 1234);
+    free(v);
+}
+END_TEST
+
+START_TEST(test_realloc_null_and_zero) {
+    char *p = realloc(NULL, hide_size(100));
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_ge(malloc_usable_size(p), 100);
+    memset(p, 1, 100);
+    errno = 0;
+    void *r = realloc(p, hide_size(0));
+    ck_assert_ptr_null(r);
+    /* The block was freed: the allocator hands memory back out normally. */
+    for (size_t i = 0; i < NSIZES; i++) {
+        void *q = realloc(NULL, hide_size(k_sizes[i]));
+        ck_assert_ptr_nonnull(q);
+        ck_assert_uint_ge(malloc_usable_size(q), k_sizes[i]);
+        ck_assert_ptr_null(realloc(q, hide_size(0)));
+    }
+}
+END_TEST
+
+/* Walk a block through every class boundary, up and down, checking the bytes. */
+START_TEST(test_realloc_keeps_contents) {
+    static const size_t path[] = { 1, 7, 8, 9, 16, 17, 100, 255, 256, 257, 511, 512, 513,
+                                   1023, 1024, 1025, 1280, 1281, 2048, 4000, 9000, 30000,
+                                   65535, 65536, 65537, 70000, 200000, 1u << 20, 3u << 20,
+                                   9u << 20 };
+    size_t np = sizeof path / sizeof path[0];
+    unsigned char *p = malloc(hide_size(path[0]));
+    p[0] = 0;
+    size_t cur = path[0];
+    /* byte i always holds (unsigned char)(i * 7 + 3) */
+    for (int dir = 0; dir < 2; dir++) {
+        for (size_t s = 0; s < np; s++) {
+            size_t n = dir == 0 ? path[s] : path[np - 1 - s];
+            for (size_t i = 0; i < cur; i++) p[i] = (unsigned char)(i * 7 + 3);
+            unsigned char *q = realloc(p, hide_size(n));
+            ck_assert_ptr_nonnull(q);
+            ck_assert_uint_ge(malloc_usable_size(q), n);
+            size_t keep = cur < n ? cur : n;
+            for (size_t i = 0; i < keep; i++)
+                ck_assert_msg(q[i] == (unsigned char)(i * 7 + 3),
+                              "realloc %zu -> %zu: byte %zu is %u", cur, n, i, q[i]);
+            p = q;
+            cur = n;
+        }
+    }
+    /* Zig-zag between distant classes. */
+    static const size_t zz[] = { 10, 300000, 20, 50000, 600, 2000000, 3, 1500, 70000, 64 };
+    for (size_t s = 0; s < sizeof zz / sizeof zz[0]; s++) {
+        size_t n = zz[s];
+        for (size_t i = 0; i < cur; i++) p[i] = (unsigned char)(i * 13 + s);
+        unsigned char *q = realloc(p, hide_size(n));
+        ck_assert_ptr_nonnull(q);
+        size_t keep = cur < n ? cur : n;
+        for (size_t i = 0; i < keep; i++)
+            ck_assert_msg(q[i] == (unsigned char)(i * 13 + s), "zigzag %zu -> %zu byte %zu", cur, n, i);
+        p = q;
+        cur = n;
+    }
+    free(p);
+}
+END_TEST
+
+/* Another live block must not be disturbed by realloc of its neighbour. */
+START_TEST(test_realloc_neighbours_intact) {
+    enum { N = 200 };
+    unsigned char *v[N];
+    size_t sz[N];
+    uint64_t rs = 0x1234567;
+    for (int i = 0; i < N; i++) {
+        sz[i] = 1 + rng_next(&rs) % 3000;
+        v[i] = malloc(sz[i]);
+        pattern_fill(v[i], sz[i], (uint32_t)i);
+    }
+    for (int round = 0; round < 20; round++) {
+        for (int i = round % 2; i < N; i += 2) {
+            size_t n = 1 + rng_next(&rs) % (rng_next(&rs) % 8 == 0 ? 150000 : 3000);
+            size_t keep = n < sz[i] ? n : sz[i];
+            ck_assert_uint_eq(pattern_check(v[i], sz[i], (uint32_t)i), PATTERN_OK);
+            unsigned char *old = malloc(keep);
+            memcpy(old, v[i], keep);
+            unsigned char *q = realloc(v[i], n);
+            ck_assert_ptr_nonnull(q);
+            ck_assert_msg(memcmp(old, q, keep) == 0, "realloc %zu -> %zu lost bytes", sz[i], n);
+            free(old);
+            v[i] = q;
+            pattern_fill(v[i], n, (uint32_t)i);
+            sz[i] = n;
+        }
+        for (int i = 0; i < N; i++)
+            ck_assert_msg(pattern_check(v[i], sz[i], (uint32_t)i) == PATTERN_OK,
+                          "round %d block %d (%zu bytes) corrupted", round, i, sz[i]);
+    }
+    for (int i = 0; i < N; i++) free(v[i]);
+}
+END_TEST
+
+START_TEST(test_realloc_failure_keeps_block) {
+    for (size_t i = 0; i < NSIZES; i++) {
+        size_t n = k_sizes[i];
+        unsigned char *p = malloc(hide_size(n));
+        pattern_fill(p, n, 77);
+        errno = 0;
+        void *q = realloc(p, hide_size(SIZE_MAX));
+        ck_assert_ptr_null(q);
+        ck_assert_int_eq(errno, ENOMEM);
+        errno = 0;
+        q = realloc(p, hide_size((size_t)PTRDIFF_MAX + 1));
+        ck_assert_ptr_null(q);
+        ck_assert_int_eq(errno, ENOMEM);
+        ck_assert_uint_eq(pattern_check(p, n, 77), PATTERN_OK);
+        ck_assert_uint_ge(malloc_usable_size(p), n);
+        free(p);
+    }
+}
+END_TEST
+
+START_TEST(test_reallocarray) {
+    errno = 0;
+    ck_assert_ptr_null(reallocarray(NULL, hide_size(SIZE_MAX), 2));
+    ck_assert_int_eq(errno, ENOMEM);
+    unsigned char *p = reallocarray(NULL, 10, 10);
+    ck_assert_ptr_nonnull(p);
+    memset(p, 0x5a, 100);
+    errno = 0;
+    ck_assert_ptr_null(reallocarray(p, hide_size((size_t)1 << 40), hide_size((size_t)1 << 40)));
+    ck_assert_int_eq(errno, ENOMEM);
+    ck_assert(all_bytes(p, 100, 0x5a));             /* old block intact */
+    p = reallocarray(p, 1000, 100);
+    ck_assert_ptr_nonnull(p);
+    ck_assert(all_bytes(p, 100, 0x5a));
+    ck_assert_uint_ge(malloc_usable_size(p), 100000);
+    free(p);
+    p = hak_reallocarray(NULL, 3, 7);
+    ck_assert_uint_ge(hak_malloc_usable_size(p), 21);
+    hak_free(p);
+}
+END_TEST
+
+START_TEST(test_posix_memalign_einval) {
+    static const size_t bad[] = { 0, 1, 2, 3, 24, sizeof(void *) / 2, 48, 4095, (size_t)1 << 63 | 1 };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        void *out = (void *)0x1234;
+        int r = posix_memalign(&out, hide_size(bad[i]), 64);
+        ck_assert_msg(r == EINVAL, "posix_memalign(align %zu) = %d", bad[i], r);
+        ck_assert_ptr_eq(out, (void *)0x1234);
+    }
+    void *out = (void *)0x1234;
+    int r = posix_memalign(&out, 64, hide_size(SIZE_MAX));
+    ck_assert_int_eq(r, ENOMEM);
+    ck_assert_ptr_eq(out, (void *)0x1234);
+}
+END_TEST
+
+START_TEST(test_aligned_alloc_family) {
+    errno = 0;
+    ck_assert_ptr_null(aligned_alloc(hide_size(0), 64));
+    ck_assert_int_eq(errno, EINVAL);
+    errno = 0;
+    ck_assert_ptr_null(aligned_alloc(hide_size(3), 64));
+    ck_assert_int_eq(errno, EINVAL);
+    static const size_t al[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256, 4096, 65536, 1u << 20 };
+    for (size_t i = 0; i < sizeof al / sizeof al[0]; i++) {
+        for (size_t n = 1; n <= 200000; n = n * 3 + 1) {
+            char *p = aligned_alloc(al[i], hide_size(n));
+            ck_assert_ptr_nonnull(p);
+            ck_assert_msg((uintptr_t)p % al[i] == 0, "aligned_alloc(%zu,%zu)=%p", al[i], n, p);
+            ck_assert_uint_ge(malloc_usable_size(p), n);
+            memset(p, 0x11, n);
+            free(p);
+        }
+    }
+    /* memalign rounds a non-power-of-two alignment up */
+    char *p = memalign(hide_size(24), 100);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq((uintptr_t)p % 32, 0);
+    free(p);
+    p = memalign(hide_size(3000), 10);
+    ck_assert_uint_eq((uintptr_t)p % 4096, 0);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_valloc_pvalloc) {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    ck_assert_uint_eq(pg, PAGE);
+    static const size_t sz[] = { 0, 1, 100, 1024, 4095, 4096, 4097, 9000, 20000, 65536, 65537,
+                                 100000, 1u << 20 };
+    for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++) {
+        size_t n = sz[i];
+        char *v = valloc(hide_size(n));
+        ck_assert_ptr_nonnull(v);
+        ck_assert_msg((uintptr_t)v % pg == 0, "valloc(%zu) = %p", n, v);
+        ck_assert_uint_ge(malloc_usable_size(v), n);
+        memset(v, 1, n);
+        free(v);
+        char *q = pvalloc(hide_size(n));
+        ck_assert_ptr_nonnull(q);
+        ck_assert_msg((uintptr_t)q % pg == 0, "pvalloc(%zu) = %p", n, q);
+        size_t u = malloc_usable_size(q);
+        size_t want = n == 0 ? pg : (n + pg - 1) / pg * pg;
+        ck_assert_msg(u >= want, "pvalloc(%zu) usable %zu < %zu", n, u, want);
+        ck_assert_msg(u % pg == 0, "pvalloc(%zu) usable %zu not a page multiple", n, u);
+        memset(q, 2, u);                       /* the whole rounded size is usable */
+        free(q);
+    }
+    errno = 0;
+    ck_assert_ptr_null(pvalloc(hide_size(SIZE_MAX - 10)));
+    ck_assert_int_eq(errno, ENOMEM);
+}
+END_TEST
+
+START_TEST(test_memalign_matrix) {
+    static const size_t sizes[] = { 1, 7, 8, 15, 16, 17, 100, 255, 256, 257, 1000, 1024, 1025,
+                                    3000, 4096, 5000, 16384, 40000, 65535, 65536, 65537,
+                                    100000, 262144, 300000 };
+    for (size_t a = 16; a <= ((size_t)2 << 20); a <<= 1) {
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            size_t n = sizes[i];
+            char *p = memalign(hide_size(a), hide_size(n));
+            ck_assert_ptr_nonnull(p);
+            ck_assert_msg((uintptr_t)p % a == 0, "memalign(%zu,%zu)=%p", a, n, p);
+            ck_assert_msg(malloc_usable_size(p) >= n, "memalign(%zu,%zu) usable %zu", a, n,
+                          malloc_usable_size(p));
+            p[0] = 1; p[n - 1] = 2;
+            void *q = NULL;
+            ck_assert_int_eq(posix_memalign(&q, hide_size(a), hide_size(n)), 0);
+            ck_assert_msg((uintptr_t)q % a == 0, "posix_memalign(%zu,%zu)=%p", a, n, q);
+            ck_assert_uint_ge(malloc_usable_size(q), n);
+            ck_assert_ptr_ne(p, q);
+            memset(q, 3, n);
+            ck_assert(p[0] == (n == 1 ? 2 : 1) && p[n - 1] == 2);
+            free(p);
+            free(q);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_phase_name) {
+    ck_assert_str_eq(hak_phase_name(), HAK_TEST_PHASE);
+}
+END_TEST
+
+Suite *api_suite(void) {
+    Suite *s = suite_create("api");
+    TCase *tc = tcase_create("glibc_semantics");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_malloc_zero);
+    tcase_add_test(tc, test_malloc_huge_enomem);
+    tcase_add_test(tc, test_calloc_overflow);
+    tcase_add_test(tc, test_calloc_zeroes_recycled);
+    tcase_add_test(tc, test_free_null_and_errno);
+    tcase_add_test(tc, test_realloc_null_and_zero);
+    tcase_add_test(tc, test_realloc_keeps_contents);
+    tcase_add_test(tc, test_realloc_neighbours_intact);
+    tcase_add_test(tc, test_realloc_failure_keeps_block);
+    tcase_add_test(tc, test_reallocarray);
+    tcase_add_test(tc, test_posix_memalign_einval);
+    tcase_add_test(tc, test_aligned_alloc_family);
+    tcase_add_test(tc, test_valloc_pvalloc);
+    tcase_add_test(tc, test_memalign_matrix);
+    tcase_add_test(tc, test_phase_name);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,185 @@
+/**
+ * test_classes.c - size classes (hak_size_class.h), the chunk registry
+ * (hak_registry.h) and malloc_usable_size == class size.
+ */
+#include "test_util.h"
+
+#include "hak_registry.h"
+#include "hak_size_class.h"
+#include "hakmem.h"
+
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static char g_static_buf[4096];
+
+/* The size a request of n bytes gets (the allocator's class), as the headers say. */
+static size_t expected_class_size(size_t n, int smallmid) {
+    if (n <= TINY_MAX_SIZE) {
+        if (smallmid && smallmid_is_in_range(n)) return smallmid_class_size(smallmid_size_to_class(n));
+        return tiny_class_size(tiny_size_to_class(n));
+    }
+    return mid_class_size(mid_size_to_class(n));
+}
+
+static int smallmid_mode(void) {
+    const char *s = getenv("HAKMEM_SMALLMID_ENABLE");
+    return s && strcmp(s, "1") == 0;
+}
+
+START_TEST(test_tiny_classes) {
+    ck_assert_uint_eq(tiny_size_to_class(0), 0);
+    ck_assert_uint_eq(tiny_class_size(TINY_NUM_CLASSES - 1), TINY_MAX_SIZE);
+    for (size_t n = 1; n <= TINY_MAX_SIZE; n++) {
+        unsigned c = tiny_size_to_class(n);
+        ck_assert_msg(c < TINY_NUM_CLASSES, "n=%zu class %u out of range", n, c);
+        size_t sz = tiny_class_size(c);
+        ck_assert_msg(sz >= n, "n=%zu class %u size %zu too small", n, c, sz);
+        ck_assert_msg((sz & (sz - 1)) == 0, "tiny class size %zu not a power of two", sz);
+        if (c > 0) ck_assert_msg(tiny_class_size(c - 1) < n, "n=%zu: smaller class %u fits", n, c - 1);
+    }
+    for (unsigned c = 1; c < TINY_NUM_CLASSES; c++)
+        ck_assert_uint_eq(tiny_class_size(c), 2 * tiny_class_size(c - 1));
+}
+END_TEST
+
+START_TEST(test_smallmid_classes) {
+    for (size_t n = 0; n <= 4096; n++) {
+        int in = smallmid_is_in_range(n);
+        ck_assert_msg(in == (n >= SMALLMID_MIN_SIZE && n <= SMALLMID_MAX_SIZE),
+                      "smallmid_is_in_range(%zu) = %d", n, in);
+    }
+    ck_assert(!smallmid_is_in_range(SIZE_MAX));
+    for (size_t n = SMALLMID_MIN_SIZE; n <= SMALLMID_MAX_SIZE; n++) {
+        unsigned c = smallmid_size_to_class(n);
+        ck_assert_msg(c < SMALLMID_NUM_CLASSES, "n=%zu class %u", n, c);
+        size_t sz = smallmid_class_size(c);
+        ck_assert_msg(sz >= n, "n=%zu size %zu", n, sz);
+        if (c > 0) ck_assert_msg(smallmid_class_size(c - 1) < n, "n=%zu smaller class fits", n);
+        /* Same block size as the Tiny class it is carved from. */
+        ck_assert_uint_eq(sz, tiny_class_size(c + SMALLMID_TINY_OFFSET));
+        ck_assert_uint_eq(sz, tiny_class_size(tiny_size_to_class(n)));
+    }
+}
+END_TEST
+
+START_TEST(test_mid_classes) {
+    ck_assert_uint_eq(mid_class_size(MID_NUM_CLASSES - 1), MID_MAX_SIZE);
+    ck_assert_uint_eq(MID_MIN_SIZE, TINY_MAX_SIZE + 1);
+    for (size_t n = MID_MIN_SIZE; n <= MID_MAX_SIZE; n++) {
+        unsigned c = mid_size_to_class(n);
+        ck_assert_msg(c < MID_NUM_CLASSES, "n=%zu class %u out of range", n, c);
+        size_t sz = mid_class_size(c);
+        ck_assert_msg(sz >= n, "n=%zu class %u size %zu too small", n, c, sz);
+        size_t prev = c > 0 ? mid_class_size(c - 1) : TINY_MAX_SIZE;
+        ck_assert_msg(prev < n, "n=%zu: class %u (%zu) chosen but %zu fits", n, c, sz, prev);
+    }
+    for (unsigned c = 0; c < MID_NUM_CLASSES; c++) {
+        size_t sz = mid_class_size(c);
+        size_t prev = c > 0 ? mid_class_size(c - 1) : TINY_MAX_SIZE;
+        ck_assert_msg(sz > prev, "mid classes not increasing at %u", c);
+        ck_assert_msg(sz * 4 <= prev * 5, "mid class %u (%zu) > 25%% above %zu", c, sz, prev);
+        ck_assert_msg(sz % 256 == 0, "mid class %u size %zu not a multiple of 256", c, sz);
+        ck_assert_uint_eq(mid_size_to_class(sz), c);
+    }
+}
+END_TEST
+
+/* Every size 1..65536 (and a few large ones): the usable size is the class size. */
+START_TEST(test_usable_is_class_size) {
+    int sm = smallmid_mode();
+    for (size_t n = 1; n <= MID_MAX_SIZE; n++) {
+        void *p = malloc(hide_size(n));
+        ck_assert_ptr_nonnull(p);
+        size_t u = malloc_usable_size(p);
+        size_t want = expected_class_size(n, sm);
+        ck_assert_msg(u == want, "n=%zu usable %zu, class size %zu", n, u, want);
+        ck_assert_uint_eq(hak_malloc_usable_size(p), u);
+        memset(p, 0xa5, u);
+        free(p);
+    }
+    static const size_t large[] = { 65537, 100000, 1 << 20, (1 << 20) + 1, 5 << 20, 9 << 20 };
+    for (size_t i = 0; i < sizeof large / sizeof large[0]; i++) {
+        size_t n = large[i];
+        char *p = malloc(hide_size(n));
+        ck_assert_ptr_nonnull(p);
+        size_t u = malloc_usable_size(p);
+        /* a cached mapping may be reused when it wastes at most half of it */
+        ck_assert_msg(u >= n && u <= 2 * n + 2 * 4096, "large n=%zu usable %zu", n, u);
+        p[0] = 1; p[u - 1] = 2;
+        free(p);
+    }
+    ck_assert_uint_eq(malloc_usable_size(NULL), 0);
+}
+END_TEST
+
+/* The class a block came from also shows in its address alignment: Tiny blocks
+ * are naturally aligned to their power-of-two size. */
+START_TEST(test_tiny_natural_alignment) {
+    for (size_t n = 1; n <= TINY_MAX_SIZE; n++) {
+        void *p = malloc(hide_size(n));
+        size_t sz = malloc_usable_size(p);
+        ck_assert_msg((uintptr_t)p % sz == 0, "n=%zu p=%p not aligned to class %zu", n, p, sz);
+        free(p);
+    }
+}
+END_TEST
+
+START_TEST(test_registry_kinds) {
+    static const struct { size_t n; unsigned kind; } cases[] = {
+        { 1, HAK_REG_SMALL }, { 8, HAK_REG_SMALL }, { 64, HAK_REG_SMALL }, { 256, HAK_REG_SMALL },
+        { 512, HAK_REG_SMALL }, { 1024, HAK_REG_SMALL }, { 1025, HAK_REG_MID },
+        { 2000, HAK_REG_MID }, { 40000, HAK_REG_MID }, { 65536, HAK_REG_MID },
+        { 65537, HAK_REG_LARGE }, { 100000, HAK_REG_LARGE }, { 3u << 20, HAK_REG_LARGE },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = cases[i].n;
+        char *p = malloc(hide_size(n));
+        ck_assert_ptr_nonnull(p);
+        unsigned k = hak_reg_kind(hak_registry_lookup(p));
+        ck_assert_msg(k == cases[i].kind, "malloc(%zu)=%p registry kind %u, want %u", n, p, k, cases[i].kind);
+        k = hak_reg_kind(hak_registry_lookup(p + n - 1));
+        ck_assert_msg(k == cases[i].kind, "last byte of malloc(%zu) kind %u", n, k);
+        ck_assert_ptr_nonnull(hak_reg_header(hak_registry_lookup(p)));
+        free(p);
+    }
+}
+END_TEST
+
+START_TEST(test_registry_foreign) {
+    int local = 0;
+    ck_assert_uint_eq(hak_reg_kind(hak_registry_lookup(&local)), HAK_REG_NONE);
+    ck_assert_uint_eq(hak_reg_kind(hak_registry_lookup(g_static_buf)), HAK_REG_NONE);
+    ck_assert_uint_eq(hak_reg_kind(hak_registry_lookup(&g_static_buf[4095])), HAK_REG_NONE);
+    ck_assert_uint_eq(hak_reg_kind(hak_registry_lookup((void *)&malloc)), HAK_REG_NONE);
+    ck_assert_uint_eq(hak_reg_kind(hak_registry_lookup(NULL)), HAK_REG_NONE);
+    ck_assert_uint_eq(hak_reg_kind(hak_registry_lookup((void *)0x10)), HAK_REG_NONE);
+    ck_assert_uint_eq(hak_registry_lookup((void *)0xdead000000000000ULL), HAK_REG_NONE);
+    ck_assert_uint_eq(hak_registry_lookup((void *)UINTPTR_MAX), HAK_REG_NONE);
+    /* A private mapping: look in its middle chunk, which only it can cover. */
+    size_t len = 4u << 20;
+    char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(m, MAP_FAILED);
+    ck_assert_uint_eq(hak_reg_kind(hak_registry_lookup(m + len / 2)), HAK_REG_NONE);
+    munmap(m, len);
+}
+END_TEST
+
+Suite *classes_suite(void) {
+    Suite *s = suite_create("classes");
+    TCase *tc = tcase_create("size_classes");
+    tcase_add_test(tc, test_tiny_classes);
+    tcase_add_test(tc, test_smallmid_classes);
+    tcase_add_test(tc, test_mid_classes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("usable_and_registry");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_usable_is_class_size);
+    tcase_add_test(tc, test_tiny_natural_alignment);
+    tcase_add_test(tc, test_registry_kinds);
+    tcase_add_test(tc, test_registry_foreign);
+    suite_add_tcase(s, tc);
+    return s;
+}
