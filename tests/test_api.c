@@ -371,6 +371,43 @@ START_TEST(test_memalign_matrix) {
 }
 END_TEST
 
+/* ALLOCATOR BUG (found in phase17_1_front): a large block taken from the large
+ * cache ignores an alignment above 1 MiB.  hak_large_alloc() computes the user
+ * offset for the alignment (off = align) but cache_take() accepts any cached
+ * mapping, and cached mappings are only 1 MiB aligned, so h + 2 MiB is 2 MiB
+ * aligned only when the cached mapping happens to be.
+ * Reproducer: free four malloc(4 MiB) blocks, then memalign(2 MiB, 1 MiB) four
+ * times: about half the results are only 1 MiB aligned. */
+START_TEST(test_BUG_memalign_2mib_from_large_cache) {
+    enum { K = 4 };
+    void *v[K];
+    int bad = 0;
+    char first[128] = "";
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < K; i++) v[i] = malloc(hide_size((4u << 20) + (size_t)round * 4096));
+        for (int i = 0; i < K; i++) free(v[i]);          /* into the large cache */
+        for (int i = 0; i < K; i++) {
+            size_t a = (size_t)2 << 20;
+            v[i] = memalign(hide_size(a), hide_size(1u << 20));
+            ck_assert_ptr_nonnull(v[i]);
+            if ((uintptr_t)v[i] % a) {
+                if (!bad) snprintf(first, sizeof first, "memalign(2 MiB, 1 MiB) = %p", v[i]);
+                bad++;
+            }
+            void *q = NULL;
+            ck_assert_int_eq(posix_memalign(&q, hide_size(a), hide_size(1500000)), 0);
+            if ((uintptr_t)q % a) {
+                if (!bad) snprintf(first, sizeof first, "posix_memalign(2 MiB, 1500000) = %p", q);
+                bad++;
+            }
+            free(q);
+        }
+        for (int i = 0; i < K; i++) free(v[i]);
+    }
+    ck_assert_msg(bad == 0, "%d misaligned results after large-cache reuse; first: %s", bad, first);
+}
+END_TEST
+
 START_TEST(test_phase_name) {
     ck_assert_str_eq(hak_phase_name(), HAK_TEST_PHASE);
 }
@@ -395,6 +432,9 @@ Suite *api_suite(void) {
     tcase_add_test(tc, test_valloc_pvalloc);
     tcase_add_test(tc, test_memalign_matrix);
     tcase_add_test(tc, test_phase_name);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("BUG_large_cache_alignment");
+    tcase_add_test(tc, test_BUG_memalign_2mib_from_large_cache);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -102,6 +102,30 @@ START_TEST(test_free_wild) {
 }
 END_TEST
 
+/* ALLOCATOR BUG (diagnostic, found in phase17_1_front): a large block's mapping
+ * is 1 MiB aligned but only page-rounded in length, and the registry marks the
+ * whole 1 MiB chunk as LARGE.  Memory of someone else mapped in the rest of that
+ * chunk (shared libraries and anonymous mappings land there in practice) is then
+ * reported as "not the start of a hakmem block" instead of "not allocated by
+ * hakmem" (and, once the large block is unmapped, as "memory hakmem already
+ * returned to the OS").  Reproducer: p = malloc(100000); mmap a page with
+ * MAP_FIXED_NOREPLACE at ((uintptr_t)p & ~0xfffff) + 512 KiB; free(that page). */
+START_TEST(test_BUG_free_foreign_page_in_large_chunk) {
+    char *p = malloc(hide_size(100000));
+    uintptr_t chunk = (uintptr_t)p & ~(uintptr_t)0xfffff;
+    void *m = MAP_FAILED;
+    for (uintptr_t off = 0x40000; off < 0x100000 && m == MAP_FAILED; off += 0x1000) {
+        m = mmap((void *)(chunk + off), 4096, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (m != MAP_FAILED && (uintptr_t)m != chunk + off) { munmap(m, 4096); m = MAP_FAILED; }
+    }
+    if (m == MAP_FAILED) { free(p); return; }          /* the chunk is full: nothing to test */
+    expect_death(do_free, m, "free", REASON_FOREIGN);
+    munmap(m, 4096);
+    free(p);
+}
+END_TEST
+
 /* ---- interior pointers ---------------------------------------------------- */
 
 START_TEST(test_free_interior) {
@@ -264,6 +288,9 @@ Suite *death_suite(void) {
     tcase_add_test(tc, test_free_private_mmap);
     tcase_add_test(tc, test_free_wild);
     tcase_add_test(tc, test_free_interior);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("BUG_large_chunk_tail");
+    tcase_add_test(tc, test_BUG_free_foreign_page_in_large_chunk);
     suite_add_tcase(s, tc);
     tc = tcase_create("double_free");
     tcase_set_timeout(tc, 120);

@@ -231,6 +231,59 @@ START_TEST(test_thread_churn_no_growth) {
 }
 END_TEST
 
+/* ---- allocation from TLS destructors ---------------------------------------
+ * A key created after hakmem's (hakmem creates its key at the first allocation)
+ * has its destructor run after hakmem's thread-exit hook: malloc/free there must
+ * still work, and must not leak memory thread after thread. */
+static pthread_key_t g_late_key;
+
+static void late_destructor(void *arg) {
+    uint64_t rs = (uintptr_t)arg;
+    item b[64];
+    for (int i = 0; i < 64; i++) {
+        b[i].n = any_size(&rs);
+        b[i].p = malloc(b[i].n);
+        if (!b[i].p) { __atomic_fetch_add(&g_null_allocs, 1, __ATOMIC_RELAXED); continue; }
+        pattern_fill(b[i].p, b[i].n, 9);
+    }
+    for (int i = 0; i < 64; i++) {
+        if (b[i].p && pattern_check(b[i].p, b[i].n, 9) != PATTERN_OK)
+            __atomic_fetch_add(&g_bad_blocks, 1, __ATOMIC_RELAXED);
+        free(b[i].p);
+    }
+}
+
+static void *late_key_thread(void *arg) {
+    for (int i = 0; i < 100; i++) free(malloc(16 + (size_t)i * 300));
+    pthread_setspecific(g_late_key, arg);
+    return NULL;
+}
+
+static void late_key_round(unsigned base) {
+    for (unsigned i = 0; i < 100; i += 4) {
+        pthread_t t[4];
+        for (unsigned k = 0; k < 4; k++)
+            ck_assert_int_eq(pthread_create(&t[k], NULL, late_key_thread,
+                                            (void *)(uintptr_t)(base + i + k + 1)), 0);
+        for (unsigned k = 0; k < 4; k++) pthread_join(t[k], NULL);
+    }
+}
+
+START_TEST(test_alloc_in_late_tls_destructor) {
+    free(malloc(hide_size(10)));                 /* hakmem's key first */
+    ck_assert_int_eq(pthread_key_create(&g_late_key, late_destructor), 0);
+    late_key_round(0);
+    late_key_round(100);
+    size_t before = rss_bytes();
+    for (unsigned r = 2; r < 12; r++) late_key_round(r * 100);
+    size_t after = rss_bytes();
+    ck_assert_int_eq(g_null_allocs, 0);
+    ck_assert_int_eq(g_bad_blocks, 0);
+    size_t growth = after > before ? after - before : 0;
+    ck_assert_msg(growth < ((size_t)64 << 20), "RSS grew by %zu KiB over 1000 threads", growth >> 10);
+}
+END_TEST
+
 /* ---- fork from a multithreaded parent ----------------------------------- */
 
 static volatile int g_stop;
@@ -332,6 +385,7 @@ Suite *threads_suite(void) {
     tcase_add_test(tc, test_cross_thread_free);
     tcase_add_test(tc, test_ring_remote_free);
     tcase_add_test(tc, test_thread_churn_no_growth);
+    tcase_add_test(tc, test_alloc_in_late_tls_destructor);
     tcase_add_test(tc, test_fork_multithreaded);
     suite_add_tcase(s, tc);
     return s;
