@@ -4,7 +4,7 @@
 #   make bench [QUICK=1]          (builds everything first, then runs this script)
 #   QUICK=1 sh bench/run_bench.sh (expects build/<phase>/libhakmem.so and build/bench/*)
 #
-# Contenders, run interleaved (A B C ... A B C ...) REPS times, medians reported:
+# Contenders, run interleaved (A B C ... A B C ...) REPS times (5; QUICK 3), medians:
 #   Baseline   first phase's libhakmem.so, HAKMEM_SMALLMID_ENABLE=0
 #   <phase>    every phase*/ folder with a phase.c, HAKMEM_SMALLMID_ENABLE=1
 #   glibc      no preload; mimalloc / jemalloc / tcmalloc from Debian packages
@@ -37,7 +37,7 @@ if [ "$QUICK" = 1 ]; then
     PERF_SIZES="256"      # perf runs only for the seed's headline size in QUICK mode
     TMO=${BENCH_TIMEOUT:-30}
 else
-    REPS=${REPS:-3}
+    REPS=${REPS:-5}
     SHORT_OPS=300000
     LONG_OPS=30000000     # tens of millions: steady state
     MT_OPS=20000000
@@ -84,16 +84,16 @@ apt_install() { # pkg... ; only as root with apt-get
         { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "$@" >/dev/null 2>&1; }
 }
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-peer_so() { # name pkg regex
-    name=$1 pkg=$2 re=$3
-    if ! command -v dpkg >/dev/null 2>&1; then note "$name skipped: no dpkg on this machine"; return 1; fi
-    if ! pkg_installed "$pkg"; then
-        if [ "$IS_ROOT" != 1 ]; then note "$name skipped: package $pkg not installed and not root (apt-get install $pkg)"; return 1; fi
-        apt_install "$pkg" || { note "$name skipped: apt-get install $pkg failed"; return 1; }
+# peer_so NAME PKG REGEX: sets PEER_SO (the package's shared library) or notes why not.
+peer_so() {
+    PEER_SO=""
+    if ! command -v dpkg >/dev/null 2>&1; then note "$1 skipped: no dpkg on this machine"; return 1; fi
+    if ! pkg_installed "$2"; then
+        if [ "$IS_ROOT" != 1 ]; then note "$1 skipped: package $2 not installed and not root (apt-get install $2)"; return 1; fi
+        apt_install "$2" || { note "$1 skipped: apt-get install $2 failed"; return 1; }
     fi
-    so=$(dpkg -L "$pkg" 2>/dev/null | grep -E "$re" | head -n 1)
-    [ -n "$so" ] && [ -f "$so" ] || { note "$name skipped: no shared library found in dpkg -L $pkg"; return 1; }
-    echo "$so"
+    PEER_SO=$(dpkg -L "$2" 2>/dev/null | grep -E "$3" | head -n 1)
+    [ -n "$PEER_SO" ] && [ -f "$PEER_SO" ] || { note "$1 skipped: no shared library found in dpkg -L $2"; return 1; }
 }
 
 # Contender table: name|kind|LD_PRELOAD|HAKMEM_SMALLMID_ENABLE   (kind: base, phase, peer)
@@ -103,16 +103,16 @@ $p|phase|$BUILD/$p/libhakmem.so|1"; done
 CONTENDERS="$CONTENDERS
 glibc|peer||"
 PEER_NAMES="glibc"
-for spec in "mimalloc libmimalloc2.0 /libmimalloc\.so\.[0-9]+$" \
-            "jemalloc libjemalloc2 /libjemalloc\.so\.[0-9]+$" \
-            "tcmalloc libtcmalloc-minimal4 /libtcmalloc_minimal\.so\.[0-9]+$"; do
-    set -- $spec
-    if so=$(peer_so "$1" "$2" "$3"); then
+add_peer() { # name pkg regex
+    if peer_so "$1" "$2" "$3"; then
         CONTENDERS="$CONTENDERS
-$1|peer|$so|"
+$1|peer|$PEER_SO|"
         PEER_NAMES="$PEER_NAMES $1"
     fi
-done
+}
+add_peer mimalloc libmimalloc2.0 '/libmimalloc\.so\.[0-9]+$'
+add_peer jemalloc libjemalloc2 '/libjemalloc\.so\.[0-9]+$'
+add_peer tcmalloc libtcmalloc-minimal4 '/libtcmalloc_minimal\.so\.[0-9]+$'
 NCONT=$(printf '%s\n' "$CONTENDERS" | wc -l)
 
 # ---- perf availability -----------------------------------------------------
