@@ -163,7 +163,7 @@ TOTAL=$(( NWORK * REPS * NCONT + NPERF ))
 
 # ---- output files ----------------------------------------------------------
 HOST=$(hostname 2>/dev/null || uname -n)
-STAMP=$(date +%Y-%m-%d_%H%M)
+STAMP=$(date +%Y-%m-%d_%H%M%S)
 SUFFIX=""; [ "$QUICK" = 1 ] && SUFFIX="-quick"
 RES=$ROOT/bench/results
 mkdir -p "$RES"
