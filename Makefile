@@ -7,6 +7,10 @@
 #   make profile PHASE=p SIZE=256  top symbols of one phase on one workload (perf)
 #   make DEBUG=1 ...          assertions + hot-path stats (build-debug/)
 #   make STATS=1 ...          hot-path stats only (build-stats/)
+#   make test SAN=address|undefined|thread   suites through hak_* under a sanitizer
+#   make test VALGRIND=1      suites through hak_* under memcheck (client requests on)
+#   make stress [STRESS_SECONDS=120]   shadow-checked stress, every phase, both modes
+#   make fuzz [FUZZ_SECONDS=60]        libFuzzer harness, every phase, both modes
 #
 # CFLAGS is honoured (default -O2 -g); the flags hakmem needs are added to it.
 
@@ -18,8 +22,23 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 DEBUG   ?= 0
 STATS   ?= 0
+SAN     ?=
+VALGRIND ?= 0
 
-ifeq ($(DEBUG),1)
+# Build variants, each in its own directory.  SAN= and VALGRIND=1 build the
+# prefixed-only library (-DHAKMEM_NO_EXPORT: the sanitizer's or valgrind's malloc
+# stays the process's malloc) and compile the suites with HAK_TEST_PREFIXED, which
+# sends their allocations to hak_malloc & co.
+ifneq ($(SAN),)
+  BUILD    ?= build-san-$(SAN)
+  VARIANT  := -DHAKMEM_DEBUG=1 -DHAKMEM_NO_EXPORT -fsanitize=$(SAN) -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all
+  PREFIXED := 1
+else ifeq ($(VALGRIND),1)
+  BUILD    ?= build-valgrind
+  VARIANT  := -DHAKMEM_VALGRIND=1 -DHAKMEM_NO_EXPORT
+  PREFIXED := 1
+else ifeq ($(DEBUG),1)
   BUILD    ?= build-debug
   VARIANT  := -DHAKMEM_DEBUG=1
 else ifeq ($(STATS),1)
@@ -28,6 +47,10 @@ else ifeq ($(STATS),1)
 else
   BUILD    ?= build
   VARIANT  :=
+endif
+PREFIXED ?= 0
+ifeq ($(PREFIXED),1)
+  TEST_VARIANT := -DHAK_TEST_PREFIXED=1
 endif
 
 # What the allocator needs whatever CFLAGS says: PIC for the .so, internal symbols
@@ -43,7 +66,7 @@ TEST_HDRS := $(wildcard tests/*.h)
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
-.PHONY: all test bench bench-progs profile clean deps help $(ALL_PHASES)
+.PHONY: all test bench bench-progs profile clean deps help tools stress fuzz fuzz-build $(ALL_PHASES)
 .DEFAULT_GOAL := all
 
 all: $(PHASES)
@@ -70,9 +93,17 @@ $(BUILD)/$(1)/libhakmem.a: $$($(1)_OBJS)
 # The Check suites, linked against this phase's static library (so malloc in the
 # test binary is hakmem's) - one binary per phase.
 $(BUILD)/$(1)/tests/hak_tests: $$(TEST_SRCS) $$(TEST_HDRS) $(BUILD)/$(1)/libhakmem.a | $(BUILD)/$(1)/tests
-	$$(CC) $$(CFLAGS) -std=gnu11 -Wall -Wextra -pthread $(VARIANT) -Icommon -I$(1) $$(CHECK_CFLAGS) \
-	    -DHAK_TEST_PHASE=\"$(1)\" -DHAK_TEST_SO=\"$(abspath $(BUILD))/$(1)/libhakmem.so\" \
+	$$(CC) $$(CFLAGS) -std=gnu11 -Wall -Wextra -pthread $(VARIANT) $(TEST_VARIANT) -Icommon -I$(1) \
+	    $$(CHECK_CFLAGS) -DHAK_TEST_PHASE=\"$(1)\" -DHAK_TEST_SO=\"$(abspath $(BUILD))/$(1)/libhakmem.so\" \
+	    -DHAK_TEST_TOOLS=\"$(abspath build/tools)\" \
 	    -o $$@ $$(TEST_SRCS) $(BUILD)/$(1)/libhakmem.a $$(CHECK_LIBS) -pthread
+
+# The libFuzzer harness, against this phase's prefixed-only objects (clang, ASan+UBSan).
+build-fuzz/$(1)/hak_fuzz: tests/fuzz/hak_fuzz.c $$(COMMON_SRCS) $$($(1)_SRCS) $$(COMMON_HDRS) $$($(1)_HDRS)
+	mkdir -p $$(@D)
+	$$(FUZZ_CC) -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -fno-builtin -ftls-model=initial-exec -pthread -DHAKMEM_DEBUG=1 -DHAKMEM_NO_EXPORT \
+	    -I$(1) -Icommon -o $$@ tests/fuzz/hak_fuzz.c $$(COMMON_SRCS) $$($(1)_SRCS)
 
 $(1): $(BUILD)/$(1)/libhakmem.so $(BUILD)/$(1)/libhakmem.a
 $(1)-tests: $(1) $(BUILD)/$(1)/tests/hak_tests
@@ -80,12 +111,37 @@ endef
 $(foreach p,$(ALL_PHASES),$(eval $(call PHASE_RULES,$(p))))
 
 # ---- tests -----------------------------------------------------------------
+# Stand-alone programs the suites drive under LD_PRELOAD (phase independent).
+TOOLS_DIR  := build/tools
+TOOL_PROGS := $(patsubst tests/stress/%.c,$(TOOLS_DIR)/%,$(wildcard tests/stress/*.c))
+$(TOOLS_DIR)/%: tests/stress/%.c | $(TOOLS_DIR)
+	gcc -O2 -g -Wall -Wextra -pthread -o $@ $< -pthread
+$(TOOLS_DIR):
+	mkdir -p $@
+tools: $(TOOL_PROGS)
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+fuzz-build: $(foreach p,$(PHASES),build-fuzz/$(p)/hak_fuzz)
+
 deps:
 	@sh tests/deps.sh
 
+# make test [SAN=address|undefined|thread] [VALGRIND=1]
 test: deps
-	@$(MAKE) --no-print-directory $(addsuffix -tests,$(PHASES))
-	@BUILD=$(BUILD) sh tests/run_tests.sh $(PHASES)
+	@$(MAKE) --no-print-directory tools $(addsuffix -tests,$(PHASES))
+	@BUILD=$(BUILD) VALGRIND=$(VALGRIND) PREFIXED=$(PREFIXED) sh tests/run_tests.sh $(PHASES)
+
+# make stress [STRESS_SECONDS=300]: the shadow-checked stress program under every
+# phase in both modes.
+STRESS_SECONDS ?= 120
+stress: all tools
+	@sh tests/stress/run_stress.sh $(STRESS_SECONDS) $(PHASES)
+
+# make fuzz [PHASE=...] [FUZZ_SECONDS=60]: libFuzzer on each phase, both modes;
+# new crashing inputs land in tests/fuzz/regress/ (keep them: make test replays them).
+fuzz: deps fuzz-build
+	@sh tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS) $(PHASES)
 
 # ---- bench -----------------------------------------------------------------
 # make bench [QUICK=1]              every phase vs Baseline vs glibc/mimalloc/jemalloc/tcmalloc
@@ -117,7 +173,7 @@ profile:
 	@sh bench/profile.sh '$(lastword $(PHASE))' '$(SIZE)' '$(RUN)' '$(SMALLMID)'
 
 clean:
-	rm -rf build build-debug build-stats
+	rm -rf build build-debug build-stats build-valgrind build-san-* build-fuzz
 
 help:
-	@sed -n '2,12p' Makefile
+	@sed -n "2,16p" Makefile

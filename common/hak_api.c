@@ -21,6 +21,7 @@
 #include "hak_options.h"
 #include "hak_registry.h"
 #include "hak_stats.h"
+#include "hak_track.h"
 #include "phase_front.h"
 
 #include <errno.h>
@@ -216,14 +217,34 @@ static void *hak_alloc_aligned(size_t align, size_t n) {
     return hak_large_alloc(m, align, &zeroed);
 }
 
+/* memcheck (make VALGRIND=1): a live block is a MALLOCLIKE block of n bytes. */
+HAK_INLINE void *hak_tracked(void *p, size_t n, int zeroed) {
+    if (HAKMEM_VALGRIND && p) hak_track_malloc(p, n, zeroed);
+    (void)n; (void)zeroed;
+    return p;
+}
+
+/* memcheck: validate, then the whole block becomes NOACCESS except its link word. */
+HAK_INLINE void hak_untrack(void *p, const char *api) {
+#if HAKMEM_VALGRIND
+    size_t usable = hak_usable_checked(p, api);
+    hak_track_free(p);
+    hak_track_noaccess(p, usable);
+    hak_track_undefined(p, sizeof(void *));
+#else
+    (void)p; (void)api;
+#endif
+}
+
 /* ------------------------------------------------------------------------ */
 /* Public API                                                               */
 /* ------------------------------------------------------------------------ */
 
-HAK_EXPORT void *hak_malloc(size_t n) { return hak_alloc_inline(n); }
+HAK_EXPORT void *hak_malloc(size_t n) { return hak_tracked(hak_alloc_inline(n), n, 0); }
 
 HAK_EXPORT void hak_free(void *p) {
     if (hak_unlikely(p == NULL)) return;
+    hak_untrack(p, "free");
     hak_free_inline(p, "free");
 }
 
@@ -233,26 +254,32 @@ HAK_EXPORT void *hak_calloc(size_t nmemb, size_t size) {
     if (n > MID_MAX_SIZE) {
         hak_ensure_init();
         int zeroed;
-        void *p = hak_large_alloc(n, 0, &zeroed);
+        void *p = hak_tracked(hak_large_alloc(n, 0, &zeroed), n, 0);
         if (p && !zeroed) memset(p, 0, n);
+        if (p && zeroed) hak_track_defined(p, n);   /* fresh mapping: zero pages */
         return p;
     }
-    void *p = hak_alloc_inline(n);
+    void *p = hak_tracked(hak_alloc_inline(n), n, 0);
     if (hak_likely(p != NULL)) memset(p, 0, n);
     return p;
 }
 
 HAK_EXPORT void *hak_realloc(void *p, size_t n) {
-    if (p == NULL) return hak_alloc_inline(n);
+    if (p == NULL) return hak_tracked(hak_alloc_inline(n), n, 0);
     if (n == 0) {                       /* glibc: free and return NULL */
+        hak_untrack(p, "realloc");
         hak_free_inline(p, "realloc");
         return NULL;
     }
     size_t old = hak_usable_checked(p, "realloc");
-    if (n <= old && (n > old / 2 || old <= 16)) return p;   /* fits, not too roomy */
-    void *q = hak_alloc_inline(n);
+    /* Fits and is not too roomy: keep it (memcheck builds always move, since
+     * memcheck knows the block by its requested size). */
+    if (!HAKMEM_VALGRIND && n <= old && (n > old / 2 || old <= 16)) return p;
+    void *q = hak_tracked(hak_alloc_inline(n), n, 0);
     if (hak_unlikely(q == NULL)) return NULL;               /* old block untouched */
+    hak_track_defined(p, old);          /* memcheck: the slack is copied too */
     memcpy(q, p, n < old ? n : old);
+    hak_untrack(p, "realloc");
     hak_free_inline(p, "realloc");
     return q;
 }
@@ -266,7 +293,7 @@ HAK_EXPORT void *hak_reallocarray(void *p, size_t nmemb, size_t size) {
 HAK_EXPORT int hak_posix_memalign(void **out, size_t align, size_t n) {
     if (align < sizeof(void *) || (align & (align - 1))) return EINVAL;
     int saved = errno;
-    void *p = hak_alloc_aligned(align, n);
+    void *p = hak_tracked(hak_alloc_aligned(align, n), n, 0);
     errno = saved;                      /* posix_memalign reports through its result */
     if (!p) return ENOMEM;
     *out = p;
@@ -275,7 +302,7 @@ HAK_EXPORT int hak_posix_memalign(void **out, size_t align, size_t n) {
 
 HAK_EXPORT void *hak_aligned_alloc(size_t align, size_t n) {
     if (align == 0 || (align & (align - 1))) { errno = EINVAL; return NULL; }
-    return hak_alloc_aligned(align, n);
+    return hak_tracked(hak_alloc_aligned(align, n), n, 0);
 }
 
 HAK_EXPORT void *hak_memalign(size_t align, size_t n) {
@@ -285,15 +312,15 @@ HAK_EXPORT void *hak_memalign(size_t align, size_t n) {
         while (a < align) a <<= 1;
         align = a;
     }
-    return hak_alloc_aligned(align, n);
+    return hak_tracked(hak_alloc_aligned(align, n), n, 0);
 }
 
-HAK_EXPORT void *hak_valloc(size_t n) { return hak_alloc_aligned(HAK_PAGE_SIZE, n); }
+HAK_EXPORT void *hak_valloc(size_t n) { return hak_tracked(hak_alloc_aligned(HAK_PAGE_SIZE, n), n, 0); }
 
 HAK_EXPORT void *hak_pvalloc(size_t n) {
     if (n > SIZE_MAX - HAK_PAGE_SIZE) { errno = ENOMEM; return NULL; }
     size_t r = hak_align_up(n ? n : 1, HAK_PAGE_SIZE);
-    return hak_alloc_aligned(HAK_PAGE_SIZE, r);
+    return hak_tracked(hak_alloc_aligned(HAK_PAGE_SIZE, r), r, 0);
 }
 
 HAK_EXPORT size_t hak_malloc_usable_size(void *p) {

@@ -10,6 +10,7 @@
 #include "hak_registry.h"
 #include "hak_slab.h"
 #include "hak_stats.h"
+#include "hak_track.h"
 
 #include <errno.h>
 
@@ -21,12 +22,14 @@ static size_t large_user_off(size_t align) {
     return hak_align_up(sizeof(hak_large_hdr), align < HAK_MIN_ALIGN ? HAK_MIN_ALIGN : align);
 }
 
-/* A cached mapping that fits n bytes at this alignment without wasting more than
- * half of it; removed from the cache.  Large lock held. */
-static hak_large_hdr *cache_take(size_t need_len) {
+/* A cached mapping that fits need_len bytes, whose base has the alignment asked for
+ * (mappings are only 1 MiB aligned), without wasting more than half of it; removed
+ * from the cache.  Large lock held. */
+static hak_large_hdr *cache_take(size_t need_len, size_t align) {
     for (unsigned i = 0; i < g_large_ncached; i++) {
         hak_large_hdr *h = g_large_cache[i];
-        if (h->map_len >= need_len && h->map_len / 2 <= need_len) {
+        if (h->map_len >= need_len && h->map_len / 2 <= need_len &&
+            ((uintptr_t)h & (align - 1)) == 0) {
             g_large_cache[i] = g_large_cache[--g_large_ncached];
             return h;
         }
@@ -41,7 +44,7 @@ void *hak_large_alloc(size_t n, size_t align, int *zeroed) {
     hak_large_hdr *h = NULL;
     if (hak_option(HAK_OPT_LARGE_CACHE) > 0) {
         hak_lock(&g_large_lock);
-        h = cache_take(need);
+        h = cache_take(need, align ? align : 1);
         if (h) h->state = HAK_BLK_ALLOC;
         hak_unlock(&g_large_lock);
     }
@@ -53,6 +56,7 @@ void *hak_large_alloc(size_t n, size_t align, int *zeroed) {
         h = hak_os_map(need, map_align, HAK_OS_LARGE);
         if (!h && hak_reclaim()) h = hak_os_map(need, map_align, HAK_OS_LARGE);
         if (!h) return NULL;
+        hak_track_defined(h, sizeof(*h));
         h->magic = LARGE_MAGIC;
         h->state = HAK_BLK_ALLOC;
         h->map_len = need;
@@ -69,6 +73,10 @@ void *hak_large_alloc(size_t n, size_t align, int *zeroed) {
 }
 
 static void large_check(hak_large_hdr *h, const void *p, const char *api) {
+    /* The registry marks whole 1 MiB chunks; the mapping may end inside its last
+     * one, and whatever is mapped after it is not ours. */
+    if (hak_unlikely((uintptr_t)p - (uintptr_t)h >= h->map_len))
+        hak_fatal_ptr(api, "invalid pointer (not allocated by hakmem)", p);
     if (hak_unlikely(h->magic != LARGE_MAGIC || p != h->user))
         hak_bad_free(api, p, HAK_BLK_NEVER);
     if (hak_unlikely(__atomic_load_n(&h->state, __ATOMIC_RELAXED) != HAK_BLK_ALLOC))

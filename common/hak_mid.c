@@ -8,6 +8,7 @@
 #include "hak_lock.h"
 #include "hak_os.h"
 #include "hak_registry.h"
+#include "hak_track.h"
 
 #include <errno.h>
 
@@ -52,6 +53,7 @@ static void partial_remove(mid_class_pool *pool, hak_mid_segment *s) {
 static hak_mid_segment *mid_segment_new(unsigned c) {
     hak_mid_segment *s = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_MID);
     if (!s) return NULL;
+    hak_track_defined(s, sizeof(*s));
     s->magic = MID_SEG_MAGIC;
     s->cls = c;
     s->bsize = (uint32_t)mid_class_size(c);
@@ -78,6 +80,7 @@ static unsigned mid_take(hak_mid_segment *s, void ***tail, unsigned max) {
     while (n < max && s->carved < s->capacity) {
         void *b = (char *)s + MID_AREA_OFF + (uintptr_t)s->carved * s->bsize;
         __atomic_store_n(mid_state(s, b), (uint8_t)HAK_BLK_FREE, __ATOMIC_RELAXED);
+        hak_track_undefined(b, sizeof(void *));                /* its link word */
         s->carved++;
         *link = b;
         link = (void **)b;

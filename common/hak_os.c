@@ -5,6 +5,7 @@
 #include "hak_os.h"
 #include "hak_config.h"
 #include "hak_geometry.h"
+#include "hak_track.h"
 
 #include <errno.h>
 #include <sys/mman.h>
@@ -29,6 +30,7 @@ void *hak_os_map(size_t len, size_t align, hak_os_purpose why) {
     if ((uintptr_t)raw + span > end) munmap((void *)end, (uintptr_t)raw + span - end);
     CNT_ADD(g_os[why].maps, 1);
     CNT_ADD(g_os[why].bytes_mapped, len);
+    if (why != HAK_OS_META) hak_track_noaccess((void *)start, len);  /* owners open headers */
     return (void *)start;
 }
 

@@ -2,6 +2,9 @@
  * hak_slab.c - slab-level operations shared by every phase's SuperSlab backend.
  */
 #include "hak_slab.h"
+#include "hak_os.h"
+#include "hak_registry.h"
+#include "hak_track.h"
 
 void hak_bad_free(const char *api, const void *p, uint8_t state) {
     if (state == HAK_BLK_FREE)
@@ -9,8 +12,29 @@ void hak_bad_free(const char *api, const void *p, uint8_t state) {
     hak_fatal_ptr(api, "invalid pointer (not the start of a hakmem block)", p);
 }
 
+hak_superslab *hak_superslab_new(unsigned pool) {
+    hak_superslab *ss = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_SUPERSLAB);
+    if (!ss) return NULL;
+    hak_track_defined(ss, SLAB_HDR_RESERVE);
+    ss->magic = HAK_SS_MAGIC;
+    ss->pool = (uint8_t)pool;
+    for (unsigned i = 0; i < SLABS_PER_SS; i++) ss->slabs[i].idx = i;
+    if (hak_registry_set((uintptr_t)ss, SS_SIZE, ss, HAK_REG_SMALL) != 0) {
+        hak_os_unmap(ss, SS_SIZE, HAK_OS_SUPERSLAB);
+        return NULL;
+    }
+    return ss;
+}
+
+void hak_superslab_release(hak_superslab *ss) {
+    hak_registry_release((uintptr_t)ss, SS_SIZE);
+    hak_os_unmap(ss, SS_SIZE, HAK_OS_SUPERSLAB);
+}
+
 void hak_slab_assign(hak_slab_meta *m, unsigned tag, unsigned shift) {
     hak_assert(m->used == 0);
+    hak_track_defined((void *)(hak_meta_base(m) + SLAB_STATE_OFF),
+                      hak_slab_blocks_off[shift] - SLAB_STATE_OFF);
     m->tag = (uint8_t)tag;
     m->shift = (uint8_t)shift;
     m->capacity = (uint16_t)SLAB_CAPACITY(shift);
@@ -36,6 +60,7 @@ unsigned hak_slab_take(hak_slab_meta *m, void ***tail, unsigned max) {
         uint8_t *st = (uint8_t *)(base + SLAB_STATE_OFF + ((blk - base) >> m->shift));
         while (n < max && m->carved < m->capacity) {
             __atomic_store_n(st++, (uint8_t)HAK_BLK_FREE, __ATOMIC_RELAXED);
+            hak_track_undefined((void *)blk, sizeof(void *));   /* its link word */
             *link = (void *)blk;
             link = (void **)blk;
             blk += bs;

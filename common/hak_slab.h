@@ -112,6 +112,12 @@ HAK_INLINE void hak_blk_live_check(const void *p, unsigned shift, const char *ap
     if (hak_unlikely(s != HAK_BLK_ALLOC)) hak_bad_free(api, p, s);
 }
 
+/* Map, initialise and register a SuperSlab for a phase pool (pool id is the phase's).
+ * Returns NULL (errno ENOMEM) when the OS or the registry has no memory. */
+hak_superslab *hak_superslab_new(unsigned pool);
+/* Unregister (tombstone) and unmap a SuperSlab none of whose blocks is out. */
+void hak_superslab_release(hak_superslab *ss);
+
 /* ---- slab-level operations, under the owning pool's lock (hak_slab.c) ---- */
 
 /* Assign an empty slab to a class: tag, shift, capacity; carved = used = 0. */

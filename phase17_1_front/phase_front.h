@@ -13,6 +13,8 @@
 
 /* Phase traits the shared tests read (grep-able by scripts too). */
 #define PHASE_SMALLMID_OVERFLOW_LEAKS 0   /* overflowing frees go back to Tiny */
+#define PHASE_SMALLMID_DEDICATED_SS  0   /* Small-Mid blocks are Tiny blocks */
+#define PHASE_SMALLMID_REFILL_BATCH(c) 1 /* one block per refill */
 
 HAK_INLINE void *phase_small_alloc(size_t n) {
     if (hak_unlikely(g_smallmid_enabled) && smallmid_is_in_range(n)) return smallmid_alloc(n);

@@ -4,8 +4,6 @@
  * Lock order: a class's SmallMidSSHead lock, then the registry lock.
  */
 #include "hakmem_smallmid_superslab.h"
-#include "hak_os.h"
-#include "hak_registry.h"
 #include "hak_stats.h"
 
 #define SLAB_ON_REUSE 1u
@@ -15,18 +13,11 @@ static SmallMidSSHead g_smallmid_ss[SMALLMID_NUM_CLASSES] = {
     { .lock = HAK_LOCK_INITIALIZER },
 };
 
-/* A new SuperSlab for one class: mmap(1 MiB) and registration.  Every page of it is
+/* A new SuperSlab for one class: mmap(1 MiB) and registration (common).  Every page of it is
  * first touched by the refills that carve it - the page faults of the seed's perf. */
 static SmallMidSuperSlab *smallmid_superslab_new(unsigned c, SmallMidSSHead *head) {
-    SmallMidSuperSlab *ss = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_SUPERSLAB);
+    SmallMidSuperSlab *ss = hak_superslab_new(SS_POOL_SMALLMID);
     if (!ss) return NULL;
-    ss->magic = HAK_SS_MAGIC;
-    ss->pool = SS_POOL_SMALLMID;
-    for (unsigned i = 0; i < SLABS_PER_SS; i++) ss->slabs[i].idx = i;
-    if (hak_registry_set((uintptr_t)ss, SS_SIZE, ss, HAK_REG_SMALL) != 0) {
-        hak_os_unmap(ss, SS_SIZE, HAK_OS_SUPERSLAB);
-        return NULL;
-    }
     ss->next = head->lru;                  /* LRU list: newest first */
     ss->prev = NULL;
     if (head->lru) head->lru->prev = ss;
@@ -116,8 +107,7 @@ unsigned smallmid_superslab_reclaim(void) {
                 if (next) next->prev = ss->prev;
                 if (head->current == ss) head->current = NULL;
                 head->total_ss--;
-                hak_registry_release((uintptr_t)ss, SS_SIZE);
-                hak_os_unmap(ss, SS_SIZE, HAK_OS_SUPERSLAB);
+                hak_superslab_release(ss);
                 released++;
             }
             ss = next;

@@ -11,8 +11,6 @@
  */
 #include "tiny_superslab.h"
 #include "hak_lock.h"
-#include "hak_os.h"
-#include "hak_registry.h"
 #include "hak_stats.h"
 
 #define SLAB_ON_PARTIAL 1u
@@ -40,25 +38,12 @@ static void tiny_pool_unlock_all(void) {
     for (unsigned c = TINY_NUM_CLASSES; c-- > 0;) hak_unlock(&g_tiny_pool[c].lock);
 }
 
-static hak_superslab *ss_map_new(void) {
-    hak_superslab *ss = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_SUPERSLAB);
-    if (!ss) return NULL;
-    ss->magic = HAK_SS_MAGIC;
-    ss->pool = SS_POOL_TINY;
-    for (unsigned i = 0; i < SLABS_PER_SS; i++) ss->slabs[i].idx = i;
-    if (hak_registry_set((uintptr_t)ss, SS_SIZE, ss, HAK_REG_SMALL) != 0) {
-        hak_os_unmap(ss, SS_SIZE, HAK_OS_SUPERSLAB);
-        return NULL;
-    }
-    return ss;
-}
-
 /* A fresh slab for class c from a SuperSlab with room, mapping one if needed. */
 static hak_slab_meta *ss_assign_slab(unsigned c) {
     hak_lock(&g_ss_lock);
     hak_superslab *ss = g_ss_current;
     if (!ss) {
-        ss = ss_map_new();
+        ss = hak_superslab_new(SS_POOL_TINY);
         if (!ss) { hak_unlock(&g_ss_lock); return NULL; }
         HAK_STAT_SLOW_ADD(tiny[c].superslabs, 1);
         ss->prev = NULL;
@@ -129,8 +114,7 @@ unsigned tiny_pool_reclaim(void) {
             if (ss->prev) ss->prev->next = next; else g_ss_all = next;
             if (next) next->prev = ss->prev;
             if (g_ss_current == ss) g_ss_current = NULL;
-            hak_registry_release((uintptr_t)ss, SS_SIZE);
-            hak_os_unmap(ss, SS_SIZE, HAK_OS_SUPERSLAB);
+            hak_superslab_release(ss);
             released++;
         }
         ss = next;

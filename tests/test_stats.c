@@ -100,7 +100,9 @@ Suite *stats_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_stats_report);
     tcase_add_test(tc, test_stats_off_by_default);
+#ifndef HAK_TEST_PREFIXED
     tcase_add_test(tc, test_stats_preloaded_program);
+#endif
     suite_add_tcase(s, tc);
     return s;
 }

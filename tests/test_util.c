@@ -15,6 +15,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifdef HAK_TEST_PREFIXED
+/* Sanitizer / valgrind builds: the library exports only hak_*, the process's
+ * malloc is the tool's, and the suites' allocations go to hakmem by name. */
+#include "hakmem.h"
+void *(*volatile t_malloc)(size_t) = hak_malloc;
+void (*volatile t_free)(void *) = hak_free;
+void *(*volatile t_calloc)(size_t, size_t) = hak_calloc;
+void *(*volatile t_realloc)(void *, size_t) = hak_realloc;
+void *(*volatile t_reallocarray)(void *, size_t, size_t) = hak_reallocarray;
+int (*volatile t_posix_memalign)(void **, size_t, size_t) = hak_posix_memalign;
+void *(*volatile t_aligned_alloc)(size_t, size_t) = hak_aligned_alloc;
+void *(*volatile t_memalign)(size_t, size_t) = hak_memalign;
+void *(*volatile t_valloc)(size_t) = hak_valloc;
+void *(*volatile t_pvalloc)(size_t) = hak_pvalloc;
+size_t (*volatile t_malloc_usable_size)(void *) = hak_malloc_usable_size;
+#else
 void *(*volatile t_malloc)(size_t) = malloc;
 void (*volatile t_free)(void *) = free;
 void *(*volatile t_calloc)(size_t, size_t) = calloc;
@@ -26,6 +42,12 @@ void *(*volatile t_memalign)(size_t, size_t) = memalign;
 void *(*volatile t_valloc)(size_t) = valloc;
 void *(*volatile t_pvalloc)(size_t) = pvalloc;
 size_t (*volatile t_malloc_usable_size)(void *) = malloc_usable_size;
+#endif
+
+int smallmid_on(void) {
+    const char *e = getenv("HAKMEM_SMALLMID_ENABLE");
+    return e && strcmp(e, "1") == 0;
+}
 
 static inline uint64_t mix64(uint64_t x) {
     x ^= x >> 33; x *= 0xff51afd7ed558ccdULL;
@@ -151,7 +173,7 @@ void assert_abort_msg_at(const char *file, int line, int status, const char *tex
 /* ---- temp dirs and external programs -------------------------------------- */
 
 char *make_tmpdir(const char *tag) {
-    char *path = malloc(256);
+    char *path = t_malloc(256);
     ck_assert_ptr_nonnull(path);
     snprintf(path, 256, "/tmp/hak_test_%s_XXXXXX", tag);
     ck_assert_msg(mkdtemp(path) != NULL, "mkdtemp: %s", strerror(errno));
@@ -172,13 +194,13 @@ int run_sh(const char *dir, int preload, const char *fmt, ...) {
     vsnprintf(body, sizeof body, fmt, ap);
     va_end(ap);
     size_t len = strlen(body) + strlen(dir) + 512;
-    char *cmd = malloc(len);
+    char *cmd = t_malloc(len);
     ck_assert_ptr_nonnull(cmd);
     snprintf(cmd, len, "unset HAKMEM_STATS; %s cd '%s' || exit 97\n%s\n",
              preload ? "LD_PRELOAD='" HAK_TEST_SO "'; export LD_PRELOAD;" : "unset LD_PRELOAD;",
              dir, body);
     int st = system(cmd);
-    free(cmd);
+    t_free(cmd);
     if (st == -1) return -1;
     if (WIFEXITED(st)) return WEXITSTATUS(st);
     if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
@@ -189,9 +211,9 @@ char *read_file_all(const char *path, size_t *len) {
     int fd = open(path, O_RDONLY);
     if (fd < 0) return NULL;
     size_t cap = 4096, n = 0;
-    char *buf = malloc(cap + 1);
+    char *buf = t_malloc(cap + 1);
     for (;;) {
-        if (n == cap) { cap *= 2; buf = realloc(buf, cap + 1); }
+        if (n == cap) { cap *= 2; buf = t_realloc(buf, cap + 1); }
         ssize_t r = read(fd, buf + n, cap - n);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) break;
@@ -220,15 +242,15 @@ int files_equal(const char *a, const char *b) {
     size_t la, lb;
     char *da = read_file_all(a, &la), *db = read_file_all(b, &lb);
     int eq = da && db && la == lb && memcmp(da, db, la) == 0;
-    free(da);
-    free(db);
+    t_free(da);
+    t_free(db);
     return eq;
 }
 
 int file_contains(const char *path, const char *needle) {
     char *d = read_file_all(path, NULL);
     int r = d && strstr(d, needle) != NULL;
-    free(d);
+    t_free(d);
     return r;
 }
 
@@ -237,6 +259,6 @@ size_t rss_bytes(void) {
     ck_assert_ptr_nonnull(s);
     unsigned long size = 0, res = 0;
     ck_assert_int_eq(sscanf(s, "%lu %lu", &size, &res), 2);
-    free(s);
+    t_free(s);
     return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
 }

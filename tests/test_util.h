@@ -39,6 +39,7 @@ Suite *threads_suite(void);
 Suite *death_suite(void);
 Suite *realprog_suite(void);
 Suite *stats_suite(void);
+Suite *phase_suite(void);
 
 /* Optimisation barriers: keep the compiler from folding allocator calls. */
 static inline size_t hide_size(size_t n) { __asm__ volatile("" : "+r"(n)); return n; }
@@ -98,6 +99,9 @@ char *read_file_all(const char *path, size_t *len);
 int write_file_all(const char *path, const void *data, size_t len);
 /* Does the file contain the substring? */
 int file_contains(const char *path, const char *needle);
+
+/* HAKMEM_SMALLMID_ENABLE=1 in the environment (the mode this run tests). */
+int smallmid_on(void);
 
 /* Resident set size in bytes (/proc/self/statm). */
 size_t rss_bytes(void);
