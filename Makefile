@@ -24,6 +24,7 @@ DEBUG   ?= 0
 STATS   ?= 0
 SAN     ?=
 VALGRIND ?= 0
+SUITE   ?=
 
 # Build variants, each in its own directory.  SAN= and VALGRIND=1 build the
 # prefixed-only library (-DHAKMEM_NO_EXPORT: the sanitizer's or valgrind's malloc
@@ -105,8 +106,12 @@ build-fuzz/$(1)/hak_fuzz: tests/fuzz/hak_fuzz.c $$(COMMON_SRCS) $$($(1)_SRCS) $$
 	    -fno-builtin -ftls-model=initial-exec -pthread -DHAKMEM_DEBUG=1 -DHAKMEM_NO_EXPORT \
 	    -I$(1) -Icommon -o $$@ tests/fuzz/hak_fuzz.c $$(COMMON_SRCS) $$($(1)_SRCS)
 
+# memcheck's view of hakmem blocks (VALGRIND=1 builds only; see tests/valgrind/).
+$(BUILD)/$(1)/tests/vg_detect: tests/valgrind/vg_detect.c $(BUILD)/$(1)/libhakmem.a | $(BUILD)/$(1)/tests
+	$$(CC) -O0 -g -Icommon -o $$@ $$< $(BUILD)/$(1)/libhakmem.a -pthread
+
 $(1): $(BUILD)/$(1)/libhakmem.so $(BUILD)/$(1)/libhakmem.a
-$(1)-tests: $(1) $(BUILD)/$(1)/tests/hak_tests
+$(1)-tests: $(1) $(BUILD)/$(1)/tests/hak_tests $(if $(filter 1,$(VALGRIND)),$(BUILD)/$(1)/tests/vg_detect)
 endef
 $(foreach p,$(ALL_PHASES),$(eval $(call PHASE_RULES,$(p))))
 
@@ -127,10 +132,11 @@ fuzz-build: $(foreach p,$(PHASES),build-fuzz/$(p)/hak_fuzz)
 deps:
 	@sh tests/deps.sh
 
-# make test [SAN=address|undefined|thread] [VALGRIND=1]
+# make test [SAN=address|undefined|thread] [VALGRIND=1] [SUITE=threads]
 test: deps
-	@$(MAKE) --no-print-directory tools $(addsuffix -tests,$(PHASES))
-	@BUILD=$(BUILD) VALGRIND=$(VALGRIND) PREFIXED=$(PREFIXED) sh tests/run_tests.sh $(PHASES)
+	@$(MAKE) --no-print-directory tools $(addsuffix -tests,$(PHASES)) \
+	    $(if $(filter build,$(BUILD)),all fuzz-build)
+	@BUILD=$(BUILD) VALGRIND=$(VALGRIND) SUITE=$(SUITE) sh tests/run_tests.sh $(PHASES)
 
 # make stress [STRESS_SECONDS=300]: the shadow-checked stress program under every
 # phase in both modes.

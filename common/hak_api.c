@@ -127,6 +127,10 @@ unsigned hak_reclaim(void) {
     return n;
 }
 
+/* Read the options before main() (and before the first allocation routes a
+ * request), so HAKMEM_SMALLMID_ENABLE holds from the first block on. */
+__attribute__((constructor)) static void hak_process_start(void) { hak_ensure_init(); }
+
 __attribute__((destructor)) static void hak_process_exit(void) {
     if (__atomic_load_n(&g_init_done, __ATOMIC_ACQUIRE) && hak_option(HAK_OPT_STATS))
         hak_stats_print();
@@ -217,9 +221,13 @@ static void *hak_alloc_aligned(size_t align, size_t n) {
     return hak_large_alloc(m, align, &zeroed);
 }
 
-/* memcheck (make VALGRIND=1): a live block is a MALLOCLIKE block of n bytes. */
+/* memcheck (make VALGRIND=1): a live block is a MALLOCLIKE block of its usable
+ * size - malloc_usable_size() promises every one of those bytes to the program, so
+ * memcheck may not call them overruns; writes past the block are reported. */
 HAK_INLINE void *hak_tracked(void *p, size_t n, int zeroed) {
-    if (HAKMEM_VALGRIND && p) hak_track_malloc(p, n, zeroed);
+#if HAKMEM_VALGRIND
+    if (p) hak_track_malloc(p, hak_usable_checked(p, "malloc"), zeroed);
+#endif
     (void)n; (void)zeroed;
     return p;
 }

@@ -10,6 +10,14 @@ for prog in python3:python3 git:git gcc:gcc xz:xz-utils sort:coreutils awk:gawk;
     cmd=${prog%%:*}; pkg=${prog#*:}
     command -v "$cmd" >/dev/null 2>&1 || need="$need $pkg"
 done
+# clang with libFuzzer (the fuzz replay of make test, make fuzz)
+if ! command -v clang >/dev/null 2>&1; then
+    need="$need clang libclang-rt-14-dev"
+elif ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' |
+        clang -fsanitize=fuzzer -x c - -o /dev/null >/dev/null 2>&1; then
+    need="$need libclang-rt-14-dev"
+fi
+command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "deps: installing$need"

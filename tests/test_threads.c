@@ -312,7 +312,7 @@ static void *busy_thread(void *arg) {
     return NULL;
 }
 
-static void *child_thread(void *arg) {
+static __attribute__((unused)) void *child_thread(void *arg) {
     (void)arg;
     for (size_t n = 1; n <= 70000; n = n * 2 + 3) {
         void *p = malloc(n);
@@ -325,6 +325,7 @@ static void *child_thread(void *arg) {
 }
 
 static int child_work(void) {
+    signal(SIGALRM, SIG_DFL);          /* not Check's timeout handler (kills the test) */
     alarm(20);                         /* a deadlocked allocator lock becomes SIGALRM */
     enum { K = 16 };
     for (size_t n = 1; n <= 140000; n += (n < 1024 ? 7 : n < 65536 ? 997 : 20000)) {
@@ -342,11 +343,15 @@ static int child_work(void) {
     void *big = calloc(1, 3u << 20);
     if (!big) return 4;
     free(big);
+#ifndef HAK_TEST_PREFIXED
+    /* (Not under a sanitizer: its own allocator, which pthread_create uses, is not
+     * fork-safe and deadlocks in the child of a multithreaded parent.) */
     pthread_t t;
     void *res = (void *)1;
     if (pthread_create(&t, NULL, child_thread, NULL) != 0) return 5;
     pthread_join(t, &res);
     if (res != NULL) return 6;
+#endif
     return 0;
 }
 
