@@ -168,10 +168,13 @@ START_TEST(test_sort) {
         ck_assert_int_eq(run_sh(dir, pre,
             "export LC_ALL=C\n"
             "sort --parallel=2 -S 8M in.txt > sorted%d || exit 1\n"
-            "sort -t ' ' -k2,2 -k1,1r in.txt | sort -u | wc -l > uniq%d\n", pre, pre), 0);
+            "sort -t ' ' -k2,2 -k1,1r in.txt | sort -u | wc -l > uniq%d\n"
+            "awk '{ n[$2]++; w += NF } END { for (k in n) print k, n[k]; print \"words\", w }' in.txt"
+            " | sort > awk%d\n", pre, pre, pre), 0);
     }
     assert_same(dir, "sorted0", "sorted1");
     assert_same(dir, "uniq0", "uniq1");
+    assert_same(dir, "awk0", "awk1");
     remove_tree(dir);
     free(dir);
 }
