@@ -19,30 +19,21 @@
 /* Sanitizer / valgrind builds: the library exports only hak_*, the process's
  * malloc is the tool's, and the suites' allocations go to hakmem by name. */
 #include "hakmem.h"
-void *(*volatile t_malloc)(size_t) = hak_malloc;
-void (*volatile t_free)(void *) = hak_free;
-void *(*volatile t_calloc)(size_t, size_t) = hak_calloc;
-void *(*volatile t_realloc)(void *, size_t) = hak_realloc;
-void *(*volatile t_reallocarray)(void *, size_t, size_t) = hak_reallocarray;
-int (*volatile t_posix_memalign)(void **, size_t, size_t) = hak_posix_memalign;
-void *(*volatile t_aligned_alloc)(size_t, size_t) = hak_aligned_alloc;
-void *(*volatile t_memalign)(size_t, size_t) = hak_memalign;
-void *(*volatile t_valloc)(size_t) = hak_valloc;
-void *(*volatile t_pvalloc)(size_t) = hak_pvalloc;
-size_t (*volatile t_malloc_usable_size)(void *) = hak_malloc_usable_size;
+#define HAK_FN(name) hak_##name
 #else
-void *(*volatile t_malloc)(size_t) = malloc;
-void (*volatile t_free)(void *) = free;
-void *(*volatile t_calloc)(size_t, size_t) = calloc;
-void *(*volatile t_realloc)(void *, size_t) = realloc;
-void *(*volatile t_reallocarray)(void *, size_t, size_t) = reallocarray;
-int (*volatile t_posix_memalign)(void **, size_t, size_t) = posix_memalign;
-void *(*volatile t_aligned_alloc)(size_t, size_t) = aligned_alloc;
-void *(*volatile t_memalign)(size_t, size_t) = memalign;
-void *(*volatile t_valloc)(size_t) = valloc;
-void *(*volatile t_pvalloc)(size_t) = pvalloc;
-size_t (*volatile t_malloc_usable_size)(void *) = malloc_usable_size;
+#define HAK_FN(name) name
 #endif
+void *(*volatile t_malloc)(size_t) = HAK_FN(malloc);
+void (*volatile t_free)(void *) = HAK_FN(free);
+void *(*volatile t_calloc)(size_t, size_t) = HAK_FN(calloc);
+void *(*volatile t_realloc)(void *, size_t) = HAK_FN(realloc);
+void *(*volatile t_reallocarray)(void *, size_t, size_t) = HAK_FN(reallocarray);
+int (*volatile t_posix_memalign)(void **, size_t, size_t) = HAK_FN(posix_memalign);
+void *(*volatile t_aligned_alloc)(size_t, size_t) = HAK_FN(aligned_alloc);
+void *(*volatile t_memalign)(size_t, size_t) = HAK_FN(memalign);
+void *(*volatile t_valloc)(size_t) = HAK_FN(valloc);
+void *(*volatile t_pvalloc)(size_t) = HAK_FN(pvalloc);
+size_t (*volatile t_malloc_usable_size)(void *) = HAK_FN(malloc_usable_size);
 
 int smallmid_on(void) {
     const char *e = getenv("HAKMEM_SMALLMID_ENABLE");
