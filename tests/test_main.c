@@ -11,6 +11,7 @@
 int main(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[1], "--hak-scenario") == 0)
         return hak_test_scenario(argv[2]);
+    if (!realpath(argv[0], g_test_exe)) g_test_exe[0] = 0;
 
     SRunner *sr = srunner_create(classes_suite());
     srunner_add_suite(sr, api_suite());

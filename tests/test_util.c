@@ -35,6 +35,8 @@ void *(*volatile t_valloc)(size_t) = HAK_FN(valloc);
 void *(*volatile t_pvalloc)(size_t) = HAK_FN(pvalloc);
 size_t (*volatile t_malloc_usable_size)(void *) = HAK_FN(malloc_usable_size);
 
+char g_test_exe[4096];
+
 int smallmid_on(void) {
     const char *e = getenv("HAKMEM_SMALLMID_ENABLE");
     return e && strcmp(e, "1") == 0;
@@ -137,7 +139,9 @@ int scenario_run(const char *name, const char *env_assign, char *out, size_t out
         close(fds[1]);
         if (env_assign) putenv((char *)env_assign);
         alarm(timeout_s);          /* survives execve */
-        execl("/proc/self/exe", "hak_tests", "--hak-scenario", name, (char *)NULL);
+        /* The binary by its own path: under valgrind /proc/self/exe is the tool. */
+        execl(g_test_exe[0] ? g_test_exe : "/proc/self/exe", "hak_tests", "--hak-scenario",
+              name, (char *)NULL);
         _exit(98);
     }
     close(fds[1]);

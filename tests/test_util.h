@@ -69,6 +69,8 @@ int death_run(void (*fn)(void *), void *arg, char *out, size_t outsz, unsigned t
  * in death_run.  Returns the raw status. */
 int scenario_run(const char *name, const char *env_assign, char *out, size_t outsz,
                  unsigned timeout_s);
+/* Absolute path of the test binary (main() fills it from argv[0]). */
+extern char g_test_exe[4096];
 /* Called by main() for the hidden mode; returns the exit code. */
 int hak_test_scenario(const char *name);
 
