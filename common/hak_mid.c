@@ -91,6 +91,24 @@ static unsigned mid_take(hak_mid_segment *s, void ***tail, unsigned max) {
     return n;
 }
 
+/* DEBUG builds: the invariant above hak_mid_segment, by walking the freelist.
+ * Class lock held. */
+static inline int mid_segment_ok(const hak_mid_segment *s) {
+#if HAKMEM_DEBUG
+    uint32_t nfree = 0;
+    for (void *b = s->freelist; b; b = *(void **)b) {
+        hak_assert(hak_ss_of(b) == (uintptr_t)s);
+        hak_assert(*mid_state((hak_mid_segment *)s, b) == HAK_BLK_FREE);
+        hak_assert(++nfree <= s->carved);
+    }
+    hak_assert(s->carved <= s->capacity);
+    hak_assert(s->used + nfree == s->carved);
+#else
+    (void)s;
+#endif
+    return 1;
+}
+
 static unsigned mid_refill(unsigned c, void ***tail, unsigned max) {
     mid_class_pool *pool = &g_mid[c];
     unsigned n = 0;
@@ -105,6 +123,7 @@ static unsigned mid_refill(unsigned c, void ***tail, unsigned max) {
         if (pool->empty == s) pool->empty = NULL;
         n += mid_take(s, tail, max - n);
         if (!s->freelist && s->carved == s->capacity) partial_remove(pool, s);
+        hak_assert_expensive(mid_segment_ok(s));
     }
     hak_unlock(&pool->lock);
     return n;

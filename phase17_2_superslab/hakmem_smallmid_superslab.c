@@ -57,12 +57,14 @@ int smallmid_refill_batch(int class_idx, void **batch, int batch_max) {
         SmallMidSlabMeta *m = head->reuse;
         n += (int)hak_slab_take(m, &tail, (unsigned)(batch_max - n));
         if (!m->freelist) hak_slab_list_remove(&head->reuse, m, SLAB_ON_REUSE);
+        hak_assert_expensive((hak_slab_check(m), 1));
     }
     /* 2. Bump allocation, 3. a new SuperSlab when the class is exhausted. */
     while (n < batch_max) {
         SmallMidSlabMeta *m = smallmid_bump_slab(c, head);
         if (!m) break;
         n += (int)hak_slab_take(m, &tail, (unsigned)(batch_max - n));
+        hak_assert_expensive((hak_slab_check(m), 1));
         hak_superslab *ss = (hak_superslab *)hak_ss_of(m);
         ss->lru_stamp = head->lru_clock;
     }
