@@ -18,6 +18,7 @@
 #define BENCH_COMMON_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,21 @@ static void print_result(const char *bench, unsigned threads, uint64_t ops, doub
            ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6,
            ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6, (unsigned long long)checksum);
     fflush(stdout);
+}
+
+/* Run fn on n threads, thread t getting (char *)args + t * stride, and join them;
+ * n == 1 runs it on the calling thread.  Exits 1 if a thread cannot start. */
+static inline void run_threads(void *(*fn)(void *), void *args, size_t stride, unsigned n) {
+    if (n == 1) { fn(args); return; }
+    pthread_t *th = calloc(n, sizeof *th);
+    if (!th) { fprintf(stderr, "%s: out of memory\n", g_prog); exit(1); }
+    for (unsigned t = 0; t < n; t++)
+        if (pthread_create(&th[t], NULL, fn, (char *)args + t * stride)) {
+            fprintf(stderr, "%s: pthread_create failed\n", g_prog);
+            exit(1);
+        }
+    for (unsigned t = 0; t < n; t++) pthread_join(th[t], NULL);
+    free(th);
 }
 
 #endif

@@ -106,8 +106,7 @@ int main(int argc, char **argv) {
     g_seed = argc > 7 ? parse_u64(argv[7], "SEED", 0, UINT64_MAX) : 42;
 
     worker_t *w = calloc(threads, sizeof *w);
-    pthread_t *th = calloc(threads, sizeof *th);
-    if (!w || !th) { fprintf(stderr, "%s: out of memory\n", g_prog); return 1; }
+    if (!w) { fprintf(stderr, "%s: out of memory\n", g_prog); return 1; }
     uint64_t reps = ops / 2;
     for (unsigned t = 0; t < threads; t++) {
         w[t].replacements = reps / threads + (t < reps % threads);
@@ -117,12 +116,7 @@ int main(int argc, char **argv) {
     atomic_store(&g_mailbox, new_chunk(threads));
 
     double t0 = now_sec();
-    for (unsigned t = 0; t < threads; t++)
-        if (pthread_create(&th[t], NULL, worker, &w[t])) {
-            fprintf(stderr, "%s: pthread_create failed\n", g_prog);
-            return 1;
-        }
-    for (unsigned t = 0; t < threads; t++) pthread_join(th[t], NULL);
+    run_threads(worker, w, sizeof *w, threads);
     double secs = now_sec() - t0;
 
     uint64_t sum = 0;
@@ -142,6 +136,5 @@ int main(int argc, char **argv) {
         free(c);
     }
     free(w);
-    free(th);
     return 0;
 }

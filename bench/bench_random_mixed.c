@@ -77,28 +77,17 @@ int main(int argc, char **argv) {
     uint64_t seed = argc > 6 ? parse_u64(argv[6], "SEED", 0, UINT64_MAX) : 42;
 
     worker_t *w = calloc(threads, sizeof *w);
-    pthread_t *th = calloc(threads, sizeof *th);
-    if (!w || !th) { fprintf(stderr, "%s: out of memory\n", g_prog); return 1; }
+    if (!w) { fprintf(stderr, "%s: out of memory\n", g_prog); return 1; }
     for (unsigned t = 0; t < threads; t++)
         w[t] = (worker_t){ ops / threads + (t < ops % threads), seed, min, max, ws, t, 0, 0 };
 
     double t0 = now_sec();
-    if (threads == 1) {
-        worker(&w[0]);
-    } else {
-        for (unsigned t = 0; t < threads; t++)
-            if (pthread_create(&th[t], NULL, worker, &w[t])) {
-                fprintf(stderr, "%s: pthread_create failed\n", g_prog);
-                return 1;
-            }
-        for (unsigned t = 0; t < threads; t++) pthread_join(th[t], NULL);
-    }
+    run_threads(worker, w, sizeof *w, threads);
     double secs = now_sec() - t0;
     uint64_t sum = 0;
     uint64_t total = 0;
     for (unsigned t = 0; t < threads; t++) { sum += w[t].checksum; total += w[t].ops + w[t].drained; }
     print_result("random_mixed", threads, total, secs, sum);
     free(w);
-    free(th);
     return 0;
 }
