@@ -11,12 +11,22 @@
 #   make test VALGRIND=1      suites through hak_* under memcheck (client requests on)
 #   make stress [STRESS_SECONDS=120]   shadow-checked stress, every phase, both modes
 #   make fuzz [FUZZ_SECONDS=60]        libFuzzer harness, every phase, both modes
+#   make install [PREFIX=/usr/local] [DESTDIR=]   libraries, hakmem.h, pkg-config files
+#   make uninstall [PREFIX=...] [DESTDIR=]
+#   make phases               the phase folders, oldest first
 #
 # CFLAGS is honoured (default -O2 -g); the flags hakmem needs are added to it.
 
-ALL_PHASES := $(patsubst %/,%,$(sort $(dir $(wildcard phase*/phase.c))))
+# Phase folders are discovered (any phase*/ with a phase.c); PHASE_ORDER only says
+# which is older, for "the previous phase" in make bench and "the newest phase" that
+# make install makes the default.  Folders it does not name come last, by name.
+PHASE_ORDER := phase17_1_front phase17_2_superslab phase18_ss_reuse phase18_prewarm
+FOUND_PHASES := $(patsubst %/,%,$(sort $(dir $(wildcard phase*/phase.c))))
+ALL_PHASES := $(filter $(FOUND_PHASES),$(PHASE_ORDER)) $(filter-out $(PHASE_ORDER),$(FOUND_PHASES))
 PHASE      ?= $(ALL_PHASES)
 PHASES     := $(PHASE)
+VERSION    := 0.18.0
+, := ,
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -67,7 +77,8 @@ TEST_HDRS := $(wildcard tests/*.h)
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
-.PHONY: all test bench bench-progs profile clean deps help tools stress fuzz fuzz-build $(ALL_PHASES)
+.PHONY: all test bench bench-progs profile clean deps help tools stress fuzz fuzz-build \
+        install uninstall phases $(ALL_PHASES)
 .DEFAULT_GOAL := all
 
 all: $(PHASES)
@@ -80,14 +91,14 @@ $(1)_OBJS := $$(patsubst common/%.c,$(BUILD)/$(1)/obj/common/%.o,$$(COMMON_SRCS)
              $$(patsubst $(1)/%.c,$(BUILD)/$(1)/obj/phase/%.o,$$($(1)_SRCS))
 
 $(BUILD)/$(1)/obj/common/%.o: common/%.c $$(COMMON_HDRS) $$($(1)_HDRS) | $(BUILD)/$(1)/obj/common
-	$$(CC) $$(CFLAGS) $$(HAK_CFLAGS) -I$(1) -Icommon -c $$< -o $$@
+	$$(CC) $$(CFLAGS) $$(HAK_CFLAGS) -DHAKMEM_PHASE=\"$(1)\" -I$(1) -Icommon -c $$< -o $$@
 $(BUILD)/$(1)/obj/phase/%.o: $(1)/%.c $$(COMMON_HDRS) $$($(1)_HDRS) | $(BUILD)/$(1)/obj/phase
-	$$(CC) $$(CFLAGS) $$(HAK_CFLAGS) -I$(1) -Icommon -c $$< -o $$@
+	$$(CC) $$(CFLAGS) $$(HAK_CFLAGS) -DHAKMEM_PHASE=\"$(1)\" -I$(1) -Icommon -c $$< -o $$@
 $(BUILD)/$(1)/obj/common $(BUILD)/$(1)/obj/phase $(BUILD)/$(1)/tests:
 	mkdir -p $$@
 
 $(BUILD)/$(1)/libhakmem.so: $$($(1)_OBJS)
-	$$(CC) $$(CFLAGS) -shared -pthread -Wl,-z,nodelete -o $$@ $$^
+	$$(CC) $$(CFLAGS) -shared -pthread -Wl,-z,nodelete -Wl,-soname,libhakmem.so -o $$@ $$^
 $(BUILD)/$(1)/libhakmem.a: $$($(1)_OBJS)
 	rm -f $$@ && ar rcs $$@ $$^
 
@@ -103,15 +114,22 @@ $(BUILD)/$(1)/tests/hak_tests: $$(TEST_SRCS) $$(TEST_HDRS) $(BUILD)/$(1)/libhakm
 build-fuzz/$(1)/hak_fuzz: tests/fuzz/hak_fuzz.c $$(COMMON_SRCS) $$($(1)_SRCS) $$(COMMON_HDRS) $$($(1)_HDRS)
 	mkdir -p $$(@D)
 	$$(FUZZ_CC) -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -fno-builtin -ftls-model=initial-exec -pthread -DHAKMEM_DEBUG=1 -DHAKMEM_NO_EXPORT \
+	    -fno-builtin -ftls-model=initial-exec -pthread -DHAKMEM_DEBUG=1 -DHAKMEM_NO_EXPORT -DHAKMEM_PHASE=\"$(1)\" \
 	    -I$(1) -Icommon -o $$@ tests/fuzz/hak_fuzz.c $$(COMMON_SRCS) $$($(1)_SRCS)
+
+# A program with its own phase_init, tiny_alloc_slow, mid_reclaim, ... linked with
+# the whole archive: a hakmem symbol without the prefix breaks the link.
+$(BUILD)/$(1)/tests/user_names: tests/hygiene/user_names.c common/hakmem.h $(BUILD)/$(1)/libhakmem.a | $(BUILD)/$(1)/tests
+	$$(CC) -O2 -Wall -Wextra -Icommon -o $$@ $$< -Wl,--whole-archive $(BUILD)/$(1)/libhakmem.a \
+	    -Wl,--no-whole-archive -pthread
 
 # memcheck's view of hakmem blocks (VALGRIND=1 builds only; see tests/valgrind/).
 $(BUILD)/$(1)/tests/vg_detect: tests/valgrind/vg_detect.c $(BUILD)/$(1)/libhakmem.a | $(BUILD)/$(1)/tests
 	$$(CC) -O0 -g -Icommon -o $$@ $$< $(BUILD)/$(1)/libhakmem.a -pthread
 
 $(1): $(BUILD)/$(1)/libhakmem.so $(BUILD)/$(1)/libhakmem.a
-$(1)-tests: $(1) $(BUILD)/$(1)/tests/hak_tests $(if $(filter 1,$(VALGRIND)),$(BUILD)/$(1)/tests/vg_detect)
+$(1)-tests: $(1) $(BUILD)/$(1)/tests/hak_tests $(BUILD)/$(1)/tests/user_names \
+            $(if $(filter 1,$(VALGRIND)),$(BUILD)/$(1)/tests/vg_detect)
 endef
 $(foreach p,$(ALL_PHASES),$(eval $(call PHASE_RULES,$(p))))
 
@@ -181,5 +199,52 @@ profile:
 clean:
 	rm -rf build build-debug build-stats build-valgrind build-san-* build-fuzz
 
+phases:
+	@echo $(ALL_PHASES)
+
+# ---- install (GNU conventions) ---------------------------------------------
+# $(LIBDIR)/hakmem/<phase>/libhakmem.{so,a}   every phase built (PHASE= selects)
+# $(LIBDIR)/libhakmem.{so,a}                  symlinks to the newest of them
+# $(INCLUDEDIR)/hakmem.h                      the prefixed API
+# $(PKGCONFIGDIR)/hakmem.pc                   the default (newest) phase
+# $(PKGCONFIGDIR)/hakmem-<phase>.pc           one phase (-Wl,-rpath to its folder)
+PREFIX       ?= /usr/local
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR      ?=
+NEWEST_PHASE := $(lastword $(PHASES))
+# pkg-config paths relative to ${prefix} when they lie under it (pkg-config
+# --define-prefix then works for a relocated tree, e.g. a DESTDIR staging area).
+pc_rel = $(patsubst $(PREFIX)%,$${prefix}%,$(1))
+
+# $(call write_pc,file,name,phase,libdir,extra-libs)
+define write_pc
+	{ echo 'prefix=$(PREFIX)'; echo 'libdir=$(call pc_rel,$(4))'; \
+	  echo 'includedir=$(call pc_rel,$(INCLUDEDIR))'; echo; \
+	  echo 'Name: $(2)'; \
+	  echo 'Description: hakmem allocator, $(3): malloc replacement and the hak_* API'; \
+	  echo 'Version: $(VERSION)'; \
+	  echo 'Libs: -L$${libdir} $(5)-lhakmem'; echo 'Libs.private: -pthread'; \
+	  echo 'Cflags: -I$${includedir}'; } > $(1)
+endef
+
+install: $(PHASES)
+	install -d '$(DESTDIR)$(INCLUDEDIR)' '$(DESTDIR)$(PKGCONFIGDIR)'
+	install -m 644 common/hakmem.h '$(DESTDIR)$(INCLUDEDIR)/hakmem.h'
+	$(foreach p,$(PHASES),install -d '$(DESTDIR)$(LIBDIR)/hakmem/$(p)' && \
+	    install -m 755 $(BUILD)/$(p)/libhakmem.so '$(DESTDIR)$(LIBDIR)/hakmem/$(p)/libhakmem.so' && \
+	    install -m 644 $(BUILD)/$(p)/libhakmem.a '$(DESTDIR)$(LIBDIR)/hakmem/$(p)/libhakmem.a' && \
+	    $(call write_pc,'$(DESTDIR)$(PKGCONFIGDIR)/hakmem-$(p).pc',hakmem-$(p),$(p),$(LIBDIR)/hakmem/$(p),-Wl$(,)-rpath$(,)$${libdir} ) &&) true
+	ln -sfn hakmem/$(NEWEST_PHASE)/libhakmem.so '$(DESTDIR)$(LIBDIR)/libhakmem.so'
+	ln -sfn hakmem/$(NEWEST_PHASE)/libhakmem.a '$(DESTDIR)$(LIBDIR)/libhakmem.a'
+	$(call write_pc,'$(DESTDIR)$(PKGCONFIGDIR)/hakmem.pc',hakmem,$(NEWEST_PHASE) (the newest phase),$(LIBDIR),)
+
+uninstall:
+	rm -f '$(DESTDIR)$(INCLUDEDIR)/hakmem.h' '$(DESTDIR)$(LIBDIR)/libhakmem.so' \
+	    '$(DESTDIR)$(LIBDIR)/libhakmem.a' '$(DESTDIR)$(PKGCONFIGDIR)/hakmem.pc' \
+	    '$(DESTDIR)$(PKGCONFIGDIR)'/hakmem-*.pc
+	rm -rf '$(DESTDIR)$(LIBDIR)/hakmem'
+
 help:
-	@sed -n "2,16p" Makefile
+	@sed -n "2,19p" Makefile

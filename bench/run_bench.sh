@@ -8,12 +8,12 @@
 #   Baseline   first phase's libhakmem.so, HAKMEM_SMALLMID_ENABLE=0
 #   <phase>    every phase*/ folder with a phase.c, HAKMEM_SMALLMID_ENABLE=1
 #   glibc      no preload; mimalloc / jemalloc / tcmalloc from Debian packages
-# Phase order ("previous phase" for the Delta column): the commit that added
-# <phase>/phase.c, oldest first (uncommitted phases last, then by name);
-# override with BENCH_PHASES="p1 p2 ...".
+# Phase order ("previous phase" for the Delta column): `make phases` (the
+# Makefile's PHASE_ORDER, oldest first); override with BENCH_PHASES="p1 p2 ...".
 #
 # Output: progress on stderr, the markdown report on stdout and in
-# bench/results/<date>-<host>[-quick].md, raw medians' inputs in .tsv, chart in .png.
+# bench/results/<date>-<host>[-quick].md (ignored by git: copy a run worth keeping
+# to bench/reference/ under a name that says what it is), raw data in .tsv, chart in .png.
 # Env knobs: QUICK=1, REPS=n, BENCH_PHASES, BENCH_TIMEOUT (s per run), BENCH_NO_PERF=1.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -57,15 +57,7 @@ note() { NOTES="$NOTES
 - $*"; log "note: $*"; }
 
 # ---- phases ----------------------------------------------------------------
-discover_phases() {
-    for d in phase*/; do
-        [ -f "${d}phase.c" ] || continue
-        p=${d%/}
-        t=$(git log --diff-filter=A --format=%ct -- "$p/phase.c" 2>/dev/null | tail -n 1)
-        echo "${t:-9999999999} $p"
-    done | sort -k1,1n -k2,2V | awk '{print $2}'
-}
-PHASES=${BENCH_PHASES:-$(discover_phases | tr '\n' ' ')}
+PHASES=${BENCH_PHASES:-$(make -s --no-print-directory phases)}
 set -- $PHASES
 PHASES=$*
 [ $# -gt 0 ] || die "no phase*/phase.c folders found"

@@ -1,6 +1,6 @@
 /**
- * hak_api.c - the public API (hak_* and, by alias, the glibc malloc family),
- * process init, the thread-exit hook and fork handling.
+ * hak_api.c - the public API (hak_* and, by alias, the glibc malloc family): the
+ * top floor.  Process init, threads, fork and reclaim are hak_life.c's.
  *
  * Routing:   n <= 1 KiB   -> the phase's front (phase_front.h: Tiny, Small-Mid)
  *            n <= 64 KiB  -> Mid (hak_mid.h)
@@ -14,127 +14,17 @@
  */
 #define _GNU_SOURCE
 #include "hakmem.h"
-#include "hak_backend.h"
 #include "hak_large.h"
-#include "hak_lock.h"
+#include "hak_life.h"
 #include "hak_mid.h"
-#include "hak_options.h"
 #include "hak_registry.h"
-#include "hak_stats.h"
+#include "hak_report.h"
 #include "hak_track.h"
 #include "phase_front.h"
 
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-
-/* ------------------------------------------------------------------------ */
-/* Process and thread life cycle                                            */
-/* ------------------------------------------------------------------------ */
-
-HAK_TLS uint8_t t_hak_thread_state;
-
-static hak_lock_t g_init_lock = HAK_LOCK_INITIALIZER;
-static int g_init_done;              /* atomic: options read, phase initialised */
-static int g_hooks_state;            /* atomic: 0 none, 1 installing, 2 done    */
-static int g_key_ready;              /* atomic                                   */
-static pthread_key_t g_thread_key;
-
-static void hak_thread_exit(void *unused);
-static void hak_fork_prepare(void);
-static void hak_fork_parent(void);
-static void hak_fork_child(void);
-
-static HAK_NOINLINE void hak_init_slow(void) {
-    hak_lock(&g_init_lock);
-    if (!__atomic_load_n(&g_init_done, __ATOMIC_RELAXED)) {
-        hak_options_init();
-        phase_init();
-        __atomic_store_n(&g_init_done, 1, __ATOMIC_RELEASE);
-    }
-    hak_unlock(&g_init_lock);
-    /* Hooks after the lock: pthread_atfork may allocate, which re-enters here and
-     * finds g_init_done set. */
-    int expected = 0;
-    if (__atomic_compare_exchange_n(&g_hooks_state, &expected, 1, 0, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE)) {
-        if (pthread_key_create(&g_thread_key, hak_thread_exit) == 0)
-            __atomic_store_n(&g_key_ready, 1, __ATOMIC_RELEASE);
-        pthread_atfork(hak_fork_prepare, hak_fork_parent, hak_fork_child);
-        __atomic_store_n(&g_hooks_state, 2, __ATOMIC_RELEASE);
-    }
-}
-
-HAK_INLINE void hak_ensure_init(void) {
-    if (hak_unlikely(!__atomic_load_n(&g_init_done, __ATOMIC_ACQUIRE))) hak_init_slow();
-}
-
-void hak_thread_init(void) {
-    hak_ensure_init();
-    if (t_hak_thread_state != HAK_THREAD_NEW) return;
-    t_hak_thread_state = HAK_THREAD_ACTIVE;   /* first: re-entry takes normal paths */
-    tiny_thread_init();
-    mid_thread_init();
-    phase_thread_init();
-    HAK_STAT_SLOW_ADD(threads_started, 1);
-    /* A non-NULL value makes pthread call hak_thread_exit when the thread ends. */
-    if (__atomic_load_n(&g_key_ready, __ATOMIC_ACQUIRE))
-        pthread_setspecific(g_thread_key, (void *)1);
-}
-
-/* Thread exit: hand every TLS block back to its backend.  Caps drop to 0, so frees
- * made by later TLS destructors of this thread go straight to the backend. */
-static void hak_thread_exit(void *unused) {
-    (void)unused;
-    int saved = errno;
-    t_hak_thread_state = HAK_THREAD_DEAD;
-    phase_thread_exit();
-    tiny_thread_exit();
-    mid_thread_exit();
-    HAK_STAT_SLOW_ADD(threads_exited, 1);
-    errno = saved;
-}
-
-/* fork(): hold every allocator lock across the fork so the child never inherits a
- * lock held by a thread that does not exist there.  Order: phase (pool locks),
- * Mid, Large, registry - the order in which slow paths nest them. */
-static void hak_fork_prepare(void) {
-    hak_lock(&g_init_lock);
-    phase_fork_prepare();
-    mid_fork_prepare();
-    hak_large_fork_prepare();
-    hak_registry_fork_prepare();
-}
-static void hak_fork_parent(void) {
-    hak_registry_fork_parent();
-    hak_large_fork_parent();
-    mid_fork_parent();
-    phase_fork_parent();
-    hak_unlock(&g_init_lock);
-}
-static void hak_fork_child(void) {
-    hak_registry_fork_child();
-    hak_large_fork_child();
-    mid_fork_child();
-    phase_fork_child();
-    hak_unlock(&g_init_lock);
-}
-
-unsigned hak_reclaim(void) {
-    int saved = errno;
-    unsigned n = hak_large_reclaim() + mid_reclaim() + phase_reclaim();
-    errno = saved;
-    return n;
-}
-
-/* Read the options before main() (and before the first allocation routes a
- * request), so HAKMEM_SMALLMID_ENABLE holds from the first block on. */
-__attribute__((constructor)) static void hak_process_start(void) { hak_ensure_init(); }
-
-__attribute__((destructor)) static void hak_process_exit(void) {
-    if (__atomic_load_n(&g_init_done, __ATOMIC_ACQUIRE) && hak_option(HAK_OPT_STATS))
-        hak_stats_print();
-}
 
 /* ------------------------------------------------------------------------ */
 /* Internal entry points                                                    */
@@ -181,7 +71,7 @@ static size_t hak_usable_checked(const void *p, const char *api) {
     switch (hak_reg_kind(e)) {
     case HAK_REG_SMALL: {
         unsigned shift = hak_tag_shift(hak_meta_from_ptr(p)->tag);
-        if (shift == 0) hak_bad_free(api, p, HAK_BLK_NEVER);
+        if (shift == 0) hak_bad_free(api, p, HAK_BLK_NEVER);     /* HAK_TAG_NONE */
         hak_blk_live_check(p, shift, api);
         return (size_t)1 << shift;
     }
@@ -330,6 +220,11 @@ HAK_EXPORT void *hak_pvalloc(size_t n) {
     size_t r = hak_align_up(n ? n : 1, HAK_PAGE_SIZE);
     return hak_tracked(hak_alloc_aligned(HAK_PAGE_SIZE, r), r, 0);
 }
+
+#ifndef HAKMEM_PHASE
+#error "HAKMEM_PHASE (the phase folder's name) is set by the Makefile"
+#endif
+HAK_EXPORT const char *hak_phase_name(void) { return HAKMEM_PHASE; }
 
 HAK_EXPORT size_t hak_malloc_usable_size(void *p) {
     if (p == NULL) return 0;

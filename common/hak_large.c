@@ -8,7 +8,9 @@
 #include "hak_options.h"
 #include "hak_os.h"
 #include "hak_registry.h"
-#include "hak_slab.h"
+#include "hak_block.h"
+#include "hak_life.h"
+#include "hak_report.h"
 #include "hak_stats.h"
 #include "hak_track.h"
 
@@ -106,7 +108,8 @@ void hak_large_free(hak_large_hdr *h, void *p, const char *api) {
     hak_os_unmap(h, len, HAK_OS_LARGE);
 }
 
-unsigned hak_large_reclaim(void) {
+/* Unmap every cached mapping (memory pressure); returns how many. */
+static unsigned large_reclaim(void) {
     hak_large_hdr *victims[LARGE_CACHE_SLOTS];
     hak_lock(&g_large_lock);
     unsigned n = g_large_ncached;
@@ -121,6 +124,13 @@ unsigned hak_large_reclaim(void) {
     return n;
 }
 
-void hak_large_fork_prepare(void) { hak_lock(&g_large_lock); }
-void hak_large_fork_parent(void)  { hak_unlock(&g_large_lock); }
-void hak_large_fork_child(void)   { hak_unlock(&g_large_lock); }
+static void large_fork_prepare(void) { hak_lock(&g_large_lock); }
+static void large_fork_release(void) { hak_unlock(&g_large_lock); }
+
+const hak_layer hak_large_layer = {
+    .name = "large",
+    .reclaim = large_reclaim,
+    .fork_prepare = large_fork_prepare,
+    .fork_parent = large_fork_release,
+    .fork_child = large_fork_release,
+};

@@ -36,10 +36,5 @@ void hak_large_free(hak_large_hdr *h, void *p, const char *api);
 /* Validate a live large pointer; returns its usable size. */
 size_t hak_large_usable(hak_large_hdr *h, const void *p, const char *api);
 
-/* Unmap every cached mapping (memory pressure); returns how many. */
-unsigned hak_large_reclaim(void);
-void hak_large_fork_prepare(void);
-void hak_large_fork_parent(void);
-void hak_large_fork_child(void);
 
 #endif /* HAK_LARGE_H */

@@ -12,7 +12,7 @@
 
 #include <errno.h>
 
-HAK_TLS hak_tls_bin t_mid_bins[MID_NUM_CLASSES];
+HAK_TLS hak_tls_bin t_hak_mid_bins[MID_NUM_CLASSES];
 
 typedef struct mid_class_pool {
     hak_lock_t lock;
@@ -31,8 +31,8 @@ static uint32_t mid_tls_cap(unsigned c) {
     return cap < 2 ? 2 : cap > 16 ? 16 : (uint32_t)cap;
 }
 
-void mid_thread_init(void) {
-    for (unsigned c = 0; c < MID_NUM_CLASSES; c++) t_mid_bins[c].cap = mid_tls_cap(c);
+static void mid_thread_init(void) {
+    for (unsigned c = 0; c < MID_NUM_CLASSES; c++) t_hak_mid_bins[c].cap = mid_tls_cap(c);
 }
 
 static void partial_push(mid_class_pool *pool, hak_mid_segment *s) {
@@ -134,7 +134,7 @@ static void mid_free_chain(unsigned c, void *head) {
     hak_lock(&pool->lock);
     while (head) {
         void *next = *(void **)head;
-        hak_mid_segment *s = (hak_mid_segment *)hak_ss_of(head);
+        hak_mid_segment *s = mid_segment_of(head);
         *(void **)head = s->freelist;
         s->freelist = head;
         s->used--;
@@ -154,9 +154,9 @@ static void mid_free_chain(unsigned c, void *head) {
     hak_unlock(&pool->lock);
 }
 
-void *mid_alloc_slow(unsigned c) {
+void *hak_mid_alloc_slow(unsigned c) {
     if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
-    hak_tls_bin *b = &t_mid_bins[c];
+    hak_tls_bin *b = &t_hak_mid_bins[c];
     if (b->head) return mid_alloc_class(c);
     HAK_STAT_SLOW_ADD(mid[c].tls_misses, 1);
     unsigned want = b->cap ? (b->cap + 1) / 2 : 1;
@@ -171,14 +171,14 @@ void *mid_alloc_slow(unsigned c) {
     void *p = head;
     b->head = *(void **)p;
     b->count += n - 1;
-    __atomic_store_n(mid_state((hak_mid_segment *)hak_ss_of(p), p), (uint8_t)HAK_BLK_ALLOC,
+    __atomic_store_n(mid_state(mid_segment_of(p), p), (uint8_t)HAK_BLK_ALLOC,
                      __ATOMIC_RELAXED);
     return p;
 }
 
-void mid_free_slow(void *p, unsigned c) {
+void hak_mid_free_slow(void *p, unsigned c) {
     if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
-    hak_tls_bin *b = &t_mid_bins[c];
+    hak_tls_bin *b = &t_hak_mid_bins[c];
     if (b->count < b->cap) { hak_bin_push(b, p); return; }
     if (b->cap == 0) { *(void **)p = NULL; mid_free_chain(c, p); return; }
     hak_bin_push(b, p);
@@ -189,16 +189,16 @@ void mid_free_slow(void *p, unsigned c) {
     mid_free_chain(c, chain);
 }
 
-void mid_thread_exit(void) {
+static void mid_thread_exit(void) {
     for (unsigned c = 0; c < MID_NUM_CLASSES; c++) {
         uint32_t n;
-        void *chain = hak_bin_split(&t_mid_bins[c], 0, &n);
-        t_mid_bins[c].cap = 0;
+        void *chain = hak_bin_split(&t_hak_mid_bins[c], 0, &n);
+        t_hak_mid_bins[c].cap = 0;
         if (n) mid_free_chain(c, chain);
     }
 }
 
-unsigned mid_reclaim(void) {
+static unsigned mid_reclaim(void) {
     unsigned released = 0;
     for (unsigned c = 0; c < MID_NUM_CLASSES; c++) {
         mid_class_pool *pool = &g_mid[c];
@@ -216,10 +216,20 @@ unsigned mid_reclaim(void) {
     return released;
 }
 
-void mid_fork_prepare(void) {
+static void mid_fork_prepare(void) {
     for (unsigned c = 0; c < MID_NUM_CLASSES; c++) hak_lock(&g_mid[c].lock);
 }
-void mid_fork_parent(void) {
+static void mid_fork_parent(void) {
     for (unsigned c = MID_NUM_CLASSES; c-- > 0;) hak_unlock(&g_mid[c].lock);
 }
-void mid_fork_child(void) { mid_fork_parent(); }
+static void mid_fork_child(void) { mid_fork_parent(); }
+
+const hak_layer hak_mid_layer = {
+    .name = "mid",
+    .thread_init = mid_thread_init,
+    .thread_exit = mid_thread_exit,
+    .reclaim = mid_reclaim,         /* unmap the warm empty segment of every class */
+    .fork_prepare = mid_fork_prepare,
+    .fork_parent = mid_fork_parent,
+    .fork_child = mid_fork_child,
+};

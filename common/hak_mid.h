@@ -15,7 +15,8 @@
 #include "hak_config.h"
 #include "hak_geometry.h"
 #include "hak_size_class.h"
-#include "hak_slab.h"
+#include "hak_block.h"
+#include "hak_life.h"
 #include "hak_stats.h"
 #include "hak_tls.h"
 
@@ -44,31 +45,30 @@ typedef struct hak_mid_segment {
 
 _Static_assert(sizeof(hak_mid_segment) <= MID_AREA_OFF, "Mid header fits before the area");
 
-extern HAK_TLS hak_tls_bin t_mid_bins[MID_NUM_CLASSES];
+extern HAK_TLS hak_tls_bin t_hak_mid_bins[MID_NUM_CLASSES];
 
-void *mid_alloc_slow(unsigned c) HAK_NOINLINE;
-void mid_free_slow(void *p, unsigned c) HAK_NOINLINE;
-void mid_thread_init(void);
-void mid_thread_exit(void);
-/* Unmap the warm empty segment of every class (memory pressure). */
-unsigned mid_reclaim(void);
-void mid_fork_prepare(void);
-void mid_fork_parent(void);
-void mid_fork_child(void);
+void *hak_mid_alloc_slow(unsigned c) HAK_NOINLINE;
+void hak_mid_free_slow(void *p, unsigned c) HAK_NOINLINE;
+
+HAK_INLINE hak_mid_segment *mid_segment_of(const void *p) {
+    hak_mid_segment *s = (hak_mid_segment *)hak_ss_of(p);
+    hak_assert(s->magic == MID_SEG_MAGIC);
+    return s;
+}
 
 HAK_INLINE uint8_t *mid_state(hak_mid_segment *s, const void *p) {
     return &s->state[((uintptr_t)p - (uintptr_t)s - MID_AREA_OFF) >> MID_STATE_SHIFT];
 }
 
 HAK_INLINE void *mid_alloc_class(unsigned c) {
-    hak_tls_bin *b = &t_mid_bins[c];
+    hak_tls_bin *b = &t_hak_mid_bins[c];
     void *p = b->head;
-    if (hak_unlikely(p == NULL)) return mid_alloc_slow(c);
+    if (hak_unlikely(p == NULL)) return hak_mid_alloc_slow(c);
     b->head = *(void **)p;
     b->count--;
     HAK_STAT_HOT_INC(mid[c].allocs);
     HAK_STAT_HOT_INC(mid[c].tls_hits);
-    __atomic_store_n(mid_state((hak_mid_segment *)hak_ss_of(p), p), (uint8_t)HAK_BLK_ALLOC,
+    __atomic_store_n(mid_state(mid_segment_of(p), p), (uint8_t)HAK_BLK_ALLOC,
                      __ATOMIC_RELAXED);
     return p;
 }
@@ -77,6 +77,7 @@ HAK_INLINE void *mid_alloc(size_t n) { return mid_alloc_class(mid_size_to_class(
 
 /* Validate p inside Mid segment s; with `release`, flip it ALLOC -> FREE. */
 HAK_INLINE void mid_check(hak_mid_segment *s, void *p, const char *api, int release) {
+    hak_assert(s->magic == MID_SEG_MAGIC);
     uintptr_t off = (uintptr_t)p - (uintptr_t)s - MID_AREA_OFF;   /* wraps if below */
     if (hak_unlikely(off >= MID_AREA_SIZE || (off & ((1u << MID_STATE_SHIFT) - 1))))
         hak_bad_free(api, p, HAK_BLK_NEVER);
@@ -89,9 +90,9 @@ HAK_INLINE void mid_check(hak_mid_segment *s, void *p, const char *api, int rele
 HAK_INLINE void mid_free(hak_mid_segment *s, void *p, const char *api) {
     mid_check(s, p, api, 1);
     unsigned c = s->cls;
-    hak_tls_bin *b = &t_mid_bins[c];
+    hak_tls_bin *b = &t_hak_mid_bins[c];
     HAK_STAT_HOT_INC(mid[c].frees);
-    if (hak_unlikely(b->count >= b->cap)) { mid_free_slow(p, c); return; }
+    if (hak_unlikely(b->count >= b->cap)) { hak_mid_free_slow(p, c); return; }
     hak_bin_push(b, p);
 }
 

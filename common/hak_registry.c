@@ -7,12 +7,12 @@
 
 #include <errno.h>
 
-uintptr_t *g_reg_root[REG_ROOT_SIZE];
+uintptr_t *g_hak_reg_root[REG_ROOT_SIZE];
 static hak_lock_t g_reg_lock = HAK_LOCK_INITIALIZER;
 
 /* Caller holds g_reg_lock. */
 static uintptr_t *reg_leaf(uintptr_t chunk) {
-    uintptr_t **slot = &g_reg_root[chunk >> REG_LEAF_BITS];
+    uintptr_t **slot = &g_hak_reg_root[chunk >> REG_LEAF_BITS];
     uintptr_t *leaf = *slot;
     if (!leaf) {
         leaf = hak_os_map(REG_LEAF_SIZE * sizeof(uintptr_t), HAK_PAGE_SIZE, HAK_OS_META);
@@ -31,7 +31,7 @@ static int reg_store(uintptr_t base, size_t len, uintptr_t value) {
         if (!reg_leaf(c)) { hak_unlock(&g_reg_lock); errno = ENOMEM; return -1; }
     }
     for (uintptr_t c = first; c <= last; c++) {
-        uintptr_t *leaf = g_reg_root[c >> REG_LEAF_BITS];
+        uintptr_t *leaf = g_hak_reg_root[c >> REG_LEAF_BITS];
         __atomic_store_n(&leaf[c & (REG_LEAF_SIZE - 1)], value, __ATOMIC_RELEASE);
     }
     hak_unlock(&g_reg_lock);

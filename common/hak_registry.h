@@ -9,7 +9,7 @@
  * Lookup reads only the registry, never the pointer: a pointer hakmem never handed
  * out (stack, another mapping, unmapped) is recognised as foreign without touching it.
  *
- * Writers: hak_registry_set (under g_reg_lock for leaf creation; entries are stored
+ * Writers: hak_registry_set (under the registry lock for leaf creation; entries are stored
  * with release order so a reader that sees the entry sees the header behind it).
  */
 #ifndef HAK_REGISTRY_H
@@ -32,13 +32,13 @@ enum {
 };
 #define HAK_REG_KIND_MASK ((uintptr_t)0xf)
 
-extern uintptr_t *g_reg_root[REG_ROOT_SIZE];
+extern uintptr_t *g_hak_reg_root[REG_ROOT_SIZE];
 
 HAK_INLINE uintptr_t hak_registry_lookup(const void *p) {
     uintptr_t a = (uintptr_t)p;
     if (hak_unlikely(a >> HAK_ADDR_BITS)) return HAK_REG_NONE;
     uintptr_t chunk = a >> SS_SHIFT;
-    uintptr_t *leaf = __atomic_load_n(&g_reg_root[chunk >> REG_LEAF_BITS], __ATOMIC_ACQUIRE);
+    uintptr_t *leaf = __atomic_load_n(&g_hak_reg_root[chunk >> REG_LEAF_BITS], __ATOMIC_ACQUIRE);
     if (hak_unlikely(!leaf)) return HAK_REG_NONE;
     return __atomic_load_n(&leaf[chunk & (REG_LEAF_SIZE - 1)], __ATOMIC_ACQUIRE);
 }

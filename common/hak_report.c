@@ -2,6 +2,7 @@
  * hak_report.c - fatal errors and formatted output without stdio.
  */
 #include "hak_report.h"
+#include "hak_block.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -66,13 +67,10 @@ void hak_fatal_ptr(const char *api, const char *what, const void *p) {
     abort();
 }
 
-void hak_fatal(const char *msg) {
-    hak_buf o = { .n = 0 };
-    hak_buf_str(&o, "hakmem: ");
-    hak_buf_str(&o, msg);
-    hak_buf_str(&o, "\n");
-    hak_buf_flush(&o);
-    abort();
+void hak_bad_free(const char *api, const void *p, uint8_t state) {
+    if (state == HAK_BLK_FREE)
+        hak_fatal_ptr(api, "double free or use of a freed pointer", p);
+    hak_fatal_ptr(api, "invalid pointer (not the start of a hakmem block)", p);
 }
 
 void hak_assert_fail(const char *expr, const char *file, int line) {

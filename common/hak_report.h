@@ -23,7 +23,5 @@ void hak_buf_flush(hak_buf *o);                         /* write to stderr, rese
 
 /* "hakmem: <api>(): <what> <ptr>\n" on stderr, then abort(). */
 void hak_fatal_ptr(const char *api, const char *what, const void *p) HAK_NORETURN HAK_COLD;
-/* "hakmem: <msg>\n" on stderr, then abort(). */
-void hak_fatal(const char *msg) HAK_NORETURN HAK_COLD;
 
 #endif /* HAK_REPORT_H */

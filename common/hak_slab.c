@@ -6,11 +6,11 @@
 #include "hak_registry.h"
 #include "hak_track.h"
 
-void hak_bad_free(const char *api, const void *p, uint8_t state) {
-    if (state == HAK_BLK_FREE)
-        hak_fatal_ptr(api, "double free or use of a freed pointer", p);
-    hak_fatal_ptr(api, "invalid pointer (not the start of a hakmem block)", p);
-}
+const uint16_t hak_slab_blocks_off[SLAB_MAX_SHIFT + 1] = {
+    0, 0, 0,
+    SLAB_BLOCKS_OFF(3), SLAB_BLOCKS_OFF(4), SLAB_BLOCKS_OFF(5), SLAB_BLOCKS_OFF(6),
+    SLAB_BLOCKS_OFF(7), SLAB_BLOCKS_OFF(8), SLAB_BLOCKS_OFF(9), SLAB_BLOCKS_OFF(10),
+};
 
 hak_superslab *hak_superslab_new(unsigned pool) {
     hak_superslab *ss = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_SUPERSLAB);

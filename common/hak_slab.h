@@ -10,13 +10,7 @@
 #include "hak_config.h"
 #include "hak_geometry.h"
 #include "hak_size_class.h"
-#include "hak_report.h"
-
-/* One state byte per block, out of band (slab base + SLAB_STATE_OFF + index).
- *   NEVER: not carved yet (or not a block start) - freeing it is an invalid free
- *   FREE : on a TLS list, a slab freelist, or lost in an overflow (phase 17-2)
- *   ALLOC: in the user's hands - the only state free() accepts                  */
-enum { HAK_BLK_NEVER = 0x00, HAK_BLK_FREE = 0x46 /* 'F' */, HAK_BLK_ALLOC = 0x41 /* 'A' */ };
+#include "hak_block.h"
 
 /**
  * hak_slab_meta - one 64 KiB slab of one class (the seed's SmallMidSlabMeta).
@@ -35,7 +29,7 @@ typedef struct hak_slab_meta {
     uint16_t capacity;               /* blocks that fit in the slab                 */
     uint16_t carved;                 /* pool lock: bump index                       */
     uint16_t used;                   /* pool lock: blocks out of the slab           */
-    uint8_t tag;                     /* 0xa0|c Tiny, 0xb0|c Small-Mid, 0 unassigned */
+    uint8_t tag;                     /* 0xa0|c Tiny, 0xb0|c Small-Mid, HAK_TAG_NONE */
     uint8_t shift;                   /* log2 of the block size                      */
     struct hak_slab_meta *next;      /* pool lock: phase's per-class slab list      */
     struct hak_slab_meta *prev;
@@ -49,29 +43,28 @@ typedef struct hak_slab_meta {
  * hak_superslab - header at the base of every small SuperSlab (the seed's
  * SmallMidSuperSlab).  Registered as HAK_REG_SMALL for its 1 MiB chunk.
  * Writers: magic/pool at creation; the rest under the owning pool's lock.
+ * magic is checked (DEBUG builds) wherever a registry entry leads to a header.
  */
 typedef struct hak_superslab {
     uint32_t magic;
     uint8_t pool;                    /* phase-defined pool id                       */
     uint8_t nassigned;               /* slabs assigned to a class                   */
-    uint16_t nempty;                 /* assigned slabs with used == 0 (phase use)   */
     struct hak_superslab *next;      /* pool lock: phase SuperSlab list             */
     struct hak_superslab *prev;
-    uint64_t lru_stamp;              /* pool lock: last time a slab was taken       */
-    uint64_t total_used;             /* pool lock: sum of slabs' used               */
     hak_slab_meta slabs[SLABS_PER_SS];
 } hak_superslab;
 
 _Static_assert(sizeof(hak_superslab) <= SLAB_HDR_RESERVE, "SuperSlab header exceeds reserve");
 _Static_assert(SLAB_CAPACITY(SLAB_MIN_SHIFT) < 65536, "capacity fits uint16_t");
 
-static const uint16_t hak_slab_blocks_off[SLAB_MAX_SHIFT + 1] = {
-    0, 0, 0,
-    SLAB_BLOCKS_OFF(3), SLAB_BLOCKS_OFF(4), SLAB_BLOCKS_OFF(5), SLAB_BLOCKS_OFF(6),
-    SLAB_BLOCKS_OFF(7), SLAB_BLOCKS_OFF(8), SLAB_BLOCKS_OFF(9), SLAB_BLOCKS_OFF(10),
-};
+/* SLAB_BLOCKS_OFF(shift) by shift (hak_slab.c), for the free path's range check. */
+extern const uint16_t hak_slab_blocks_off[SLAB_MAX_SHIFT + 1];
 
-HAK_INLINE hak_superslab *hak_ss_from_ptr(const void *p) { return (hak_superslab *)hak_ss_of(p); }
+HAK_INLINE hak_superslab *hak_ss_from_ptr(const void *p) {
+    hak_superslab *ss = (hak_superslab *)hak_ss_of(p);
+    hak_assert(ss->magic == HAK_SS_MAGIC);
+    return ss;
+}
 HAK_INLINE hak_slab_meta *hak_meta_from_ptr(const void *p) {
     return &hak_ss_from_ptr(p)->slabs[hak_slab_idx(p)];
 }
@@ -87,8 +80,6 @@ HAK_INLINE uint8_t *hak_blk_state(const void *p, unsigned shift) {
 HAK_INLINE void hak_blk_mark_alloc(void *p, unsigned shift) {
     __atomic_store_n(hak_blk_state(p, shift), (uint8_t)HAK_BLK_ALLOC, __ATOMIC_RELAXED);
 }
-
-void hak_bad_free(const char *api, const void *p, uint8_t state) HAK_NORETURN HAK_COLD;
 
 /* Validate a free of p inside a slab of block size 1<<shift and flip its state
  * ALLOC -> FREE.  Aborts with a message for an interior pointer, a pointer into
@@ -154,7 +145,7 @@ HAK_INLINE void hak_slab_list_remove(hak_slab_meta **head, hak_slab_meta *m, uin
     m->list_flags &= ~flag;
 }
 
-/* Shift (log2 block size) of a slab tag, 0 for an unassigned slab. */
+/* Shift (log2 block size) of a slab tag; 0 for HAK_TAG_NONE (a slab no class owns). */
 HAK_INLINE unsigned hak_tag_shift(unsigned tag) {
     switch (tag & HAK_TAG_KIND_MASK) {
     case HAK_TAG_TINY:     return (tag & HAK_TAG_CLASS_MASK) + TINY_MIN_SHIFT;

@@ -74,7 +74,7 @@ static void print_os(const char *name, hak_os_purpose why) {
 HAK_EXPORT void hak_stats_print(void) {
     hak_buf o = { .n = 0 };
     hak_buf_str(&o, "\n=== hakmem statistics (");
-    hak_buf_str(&o, hak_phase_name());
+    hak_buf_str(&o, HAKMEM_PHASE);          /* -D by the Makefile */
     hak_buf_str(&o, ", HAKMEM_SMALLMID_ENABLE=");
     hak_buf_u64(&o, (uint64_t)hak_option(HAK_OPT_SMALLMID_ENABLE));
     hak_buf_str(&o, ") ===\n");

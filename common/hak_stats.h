@@ -42,7 +42,7 @@ extern hak_stats g_hak_stats;
 #define HAK_STAT_HOT_INC(field) ((void)0)
 #endif
 
-const char *hak_phase_name(void);
+/* The report (public: hakmem.h). */
 void hak_stats_print(void);
 
 #endif /* HAK_STATS_H */

@@ -1,12 +1,12 @@
 /**
- * hak_tls.h - per-thread free lists and the thread's life cycle.
+ * hak_tls.h - per-thread free lists (bins).
  *
  * A bin is a LIFO list of free blocks of one class, linked through word 0.
  * Invariant: count == |list| <= cap (owner thread only; no other thread touches it).
  * A zeroed bin (a new thread's TLS) has cap 0, so the first push or pop of a thread
- * takes the slow path, which runs hak_thread_init and sets the caps.  At thread exit
- * the bins are flushed and cap goes back to 0: later frees (other TLS destructors)
- * return blocks straight to the backend instead of stranding them.
+ * takes the slow path, which runs hak_thread_init (hak_life.h) and sets the caps.
+ * At thread exit the bins are flushed and cap goes back to 0: later frees (other
+ * TLS destructors) return blocks straight to the backend instead of stranding them.
  */
 #ifndef HAK_TLS_H
 #define HAK_TLS_H
@@ -18,13 +18,6 @@ typedef struct hak_tls_bin {
     uint32_t count;
     uint32_t cap;
 } hak_tls_bin;
-
-enum { HAK_THREAD_NEW = 0, HAK_THREAD_ACTIVE = 1, HAK_THREAD_DEAD = 2 };
-extern HAK_TLS uint8_t t_hak_thread_state;
-
-/* Slow paths call this when t_hak_thread_state is NEW: global init, caps, the
- * thread-exit hook.  Safe to re-enter (pthread internals may allocate). */
-void hak_thread_init(void) HAK_NOINLINE;
 
 /* Push a block onto a bin that has room. */
 HAK_INLINE void hak_bin_push(hak_tls_bin *b, void *p) {

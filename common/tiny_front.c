@@ -6,35 +6,35 @@
 
 #include <errno.h>
 
-HAK_TLS hak_tls_bin t_tiny_bins[TINY_NUM_CLASSES];
+HAK_TLS hak_tls_bin t_hak_tiny_bins[TINY_NUM_CLASSES];
 
 /* TLS capacity per class; a refill brings cap/2 blocks, an overflow returns cap/2. */
 static const uint16_t tiny_tls_cap[TINY_NUM_CLASSES] = { 128, 128, 128, 128, 128, 64, 32, 32 };
 
-void tiny_thread_init(void) {
-    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) t_tiny_bins[c].cap = tiny_tls_cap[c];
+static void tiny_thread_init(void) {
+    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) t_hak_tiny_bins[c].cap = tiny_tls_cap[c];
 }
 
-void tiny_thread_exit(void) {
+static void tiny_thread_exit(void) {
     for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) {
-        hak_tls_bin *b = &t_tiny_bins[c];
+        hak_tls_bin *b = &t_hak_tiny_bins[c];
         uint32_t n;
         void *chain = hak_bin_split(b, 0, &n);
         b->cap = 0;
-        if (n) tiny_backend_free_chain(c, chain, n);
+        if (n) hak_tiny_backend_free_chain(c, chain, n);
     }
 }
 
-void *tiny_alloc_slow(unsigned c) {
+void *hak_tiny_alloc_slow(unsigned c) {
     if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
-    hak_tls_bin *b = &t_tiny_bins[c];
+    hak_tls_bin *b = &t_hak_tiny_bins[c];
     /* Re-entry from hak_thread_init (pthread internals) may have refilled it. */
     if (b->head) return tiny_alloc_class(c);
     HAK_STAT_SLOW_ADD(tiny[c].tls_misses, 1);
     unsigned want = b->cap ? b->cap / 2 : 1;     /* dead thread: one block, no caching */
     void *head = NULL, **tail = &head;
-    unsigned n = tiny_backend_refill(c, &tail, want);
-    if (hak_unlikely(n == 0) && hak_reclaim()) n = tiny_backend_refill(c, &tail, want);
+    unsigned n = hak_tiny_backend_refill(c, &tail, want);
+    if (hak_unlikely(n == 0) && hak_reclaim()) n = hak_tiny_backend_refill(c, &tail, want);
     *tail = NULL;
     if (hak_unlikely(n == 0)) { errno = ENOMEM; return NULL; }
     HAK_STAT_SLOW_ADD(tiny[c].refills, 1);
@@ -47,13 +47,13 @@ void *tiny_alloc_slow(unsigned c) {
     return p;
 }
 
-void tiny_free_slow(void *p, unsigned c) {
+void hak_tiny_free_slow(void *p, unsigned c) {
     if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
-    hak_tls_bin *b = &t_tiny_bins[c];
+    hak_tls_bin *b = &t_hak_tiny_bins[c];
     if (b->count < b->cap) { hak_bin_push(b, p); return; }
     if (b->cap == 0) {                              /* exiting thread: no caching */
         *(void **)p = NULL;
-        tiny_backend_free_chain(c, p, 1);
+        hak_tiny_backend_free_chain(c, p, 1);
         return;
     }
     hak_bin_push(b, p);
@@ -61,5 +61,11 @@ void tiny_free_slow(void *p, unsigned c) {
     void *chain = hak_bin_split(b, b->cap / 2, &n);
     HAK_STAT_SLOW_ADD(tiny[c].flushes, 1);
     HAK_STAT_SLOW_ADD(tiny[c].flush_blocks, n);
-    tiny_backend_free_chain(c, chain, n);
+    hak_tiny_backend_free_chain(c, chain, n);
 }
+
+const hak_layer hak_tiny_front_layer = {
+    .name = "tiny front",
+    .thread_init = tiny_thread_init,
+    .thread_exit = tiny_thread_exit,
+};

@@ -9,22 +9,21 @@
 
 #include "hak_config.h"
 #include "hak_size_class.h"
+#include "hak_life.h"
 #include "hak_slab.h"
 #include "hak_stats.h"
 #include "hak_tls.h"
 
-extern HAK_TLS hak_tls_bin t_tiny_bins[TINY_NUM_CLASSES];
+extern HAK_TLS hak_tls_bin t_hak_tiny_bins[TINY_NUM_CLASSES];
 
-void *tiny_alloc_slow(unsigned c) HAK_NOINLINE;
-void tiny_free_slow(void *p, unsigned c) HAK_NOINLINE;
-void tiny_thread_init(void);
-void tiny_thread_exit(void);
+void *hak_tiny_alloc_slow(unsigned c) HAK_NOINLINE;
+void hak_tiny_free_slow(void *p, unsigned c) HAK_NOINLINE;
 
 /* Allocate a block of Tiny class c. */
 HAK_INLINE void *tiny_alloc_class(unsigned c) {
-    hak_tls_bin *b = &t_tiny_bins[c];
+    hak_tls_bin *b = &t_hak_tiny_bins[c];
     void *p = b->head;
-    if (hak_unlikely(p == NULL)) return tiny_alloc_slow(c);
+    if (hak_unlikely(p == NULL)) return hak_tiny_alloc_slow(c);
     b->head = *(void **)p;
     b->count--;
     HAK_STAT_HOT_INC(tiny[c].allocs);
@@ -37,9 +36,9 @@ HAK_INLINE void *tiny_alloc(size_t n) { return tiny_alloc_class(tiny_size_to_cla
 
 /* Free a block of Tiny class c whose state free() already flipped to FREE. */
 HAK_INLINE void tiny_free(void *p, unsigned c) {
-    hak_tls_bin *b = &t_tiny_bins[c];
+    hak_tls_bin *b = &t_hak_tiny_bins[c];
     HAK_STAT_HOT_INC(tiny[c].frees);
-    if (hak_unlikely(b->count >= b->cap)) { tiny_free_slow(p, c); return; }
+    if (hak_unlikely(b->count >= b->cap)) { hak_tiny_free_slow(p, c); return; }
     hak_bin_push(b, p);
 }
 

@@ -11,38 +11,38 @@
 
 #include <errno.h>
 
-int g_smallmid_enabled;
-HAK_TLS hak_tls_bin g_smallmid_tls[SMALLMID_NUM_CLASSES];
+int g_hak_smallmid_enabled;
+HAK_TLS hak_tls_bin t_hak_smallmid_bins[SMALLMID_NUM_CLASSES];
 
 static const uint32_t smallmid_tls_capacity[SMALLMID_NUM_CLASSES] = {
     SMALLMID_TLS_CAP_256B, SMALLMID_TLS_CAP_512B, SMALLMID_TLS_CAP_1KB,
 };
 
-void smallmid_init(void) {
-    g_smallmid_enabled = hak_option(HAK_OPT_SMALLMID_ENABLE) == 1;
+static void smallmid_init(void) {
+    g_hak_smallmid_enabled = hak_option(HAK_OPT_SMALLMID_ENABLE) == 1;
 }
 
-void smallmid_thread_init(void) {
+static void smallmid_thread_init(void) {
     for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++)
-        g_smallmid_tls[c].cap = smallmid_tls_capacity[c];
+        t_hak_smallmid_bins[c].cap = smallmid_tls_capacity[c];
 }
 
 /* Phase 17-1 backend: one block from the Tiny class of the same size. */
 static void *smallmid_backend_alloc(unsigned c) {
     void *blk = NULL, **tail = &blk;
-    if (tiny_backend_refill(c + SMALLMID_TINY_OFFSET, &tail, 1) == 0) return NULL;
+    if (hak_tiny_backend_refill(c + SMALLMID_TINY_OFFSET, &tail, 1) == 0) return NULL;
     *tail = NULL;
     return blk;
 }
 
 static void smallmid_backend_free(void *p, unsigned c) {
     *(void **)p = NULL;
-    tiny_backend_free_chain(c + SMALLMID_TINY_OFFSET, p, 1);
+    hak_tiny_backend_free_chain(c + SMALLMID_TINY_OFFSET, p, 1);
 }
 
-void *smallmid_alloc_slow(unsigned c) {
+void *hak_smallmid_alloc_slow(unsigned c) {
     if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
-    hak_tls_bin *b = &g_smallmid_tls[c];
+    hak_tls_bin *b = &t_hak_smallmid_bins[c];
     if (b->head) return smallmid_alloc(smallmid_class_size(c));
     HAK_STAT_SLOW_ADD(smallmid[c].tls_misses, 1);
     void *p = smallmid_backend_alloc(c);              /* smallmid_tls_refill: 1 block */
@@ -55,9 +55,9 @@ void *smallmid_alloc_slow(unsigned c) {
     return p;
 }
 
-void smallmid_free_slow(void *p, unsigned c) {
+void hak_smallmid_free_slow(void *p, unsigned c) {
     if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
-    hak_tls_bin *b = &g_smallmid_tls[c];
+    hak_tls_bin *b = &t_hak_smallmid_bins[c];
     if (b->count < b->cap) { hak_bin_push(b, p); return; }
     /* TLS full: unlike the seed (which leaked it), return the block to Tiny. */
     HAK_STAT_SLOW_ADD(smallmid[c].flushes, 1);
@@ -65,12 +65,19 @@ void smallmid_free_slow(void *p, unsigned c) {
     smallmid_backend_free(p, c);
 }
 
-void smallmid_thread_exit(void) {
+static void smallmid_thread_exit(void) {
     for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) {
-        hak_tls_bin *b = &g_smallmid_tls[c];
+        hak_tls_bin *b = &t_hak_smallmid_bins[c];
         uint32_t n;
         void *chain = hak_bin_split(b, 0, &n);
         b->cap = 0;
-        if (n) tiny_backend_free_chain(c + SMALLMID_TINY_OFFSET, chain, n);
+        if (n) hak_tiny_backend_free_chain(c + SMALLMID_TINY_OFFSET, chain, n);
     }
 }
+
+const hak_layer hak_smallmid_front_layer = {
+    .name = "smallmid front",
+    .init = smallmid_init,
+    .thread_init = smallmid_thread_init,
+    .thread_exit = smallmid_thread_exit,
+};

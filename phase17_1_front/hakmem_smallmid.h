@@ -10,6 +10,7 @@
 #define HAKMEM_SMALLMID_H
 
 #include "hak_config.h"
+#include "hak_life.h"
 #include "hak_size_class.h"
 #include "hak_slab.h"
 #include "hak_stats.h"
@@ -21,20 +22,19 @@
 #define SMALLMID_TLS_CAP_1KB  16
 
 /* Read once at init from HAKMEM_SMALLMID_ENABLE; 0 until then. */
-extern int g_smallmid_enabled;
-extern HAK_TLS hak_tls_bin g_smallmid_tls[SMALLMID_NUM_CLASSES];
+extern int g_hak_smallmid_enabled;
+extern HAK_TLS hak_tls_bin t_hak_smallmid_bins[SMALLMID_NUM_CLASSES];
 
-void *smallmid_alloc_slow(unsigned c) HAK_NOINLINE;
-void smallmid_free_slow(void *p, unsigned c) HAK_NOINLINE;
-void smallmid_init(void);
-void smallmid_thread_init(void);
-void smallmid_thread_exit(void);
+void *hak_smallmid_alloc_slow(unsigned c) HAK_NOINLINE;
+void hak_smallmid_free_slow(void *p, unsigned c) HAK_NOINLINE;
+/* init (reads HAKMEM_SMALLMID_ENABLE), TLS caps, thread-exit flush. */
+extern const hak_layer hak_smallmid_front_layer;
 
 HAK_INLINE void *smallmid_alloc(size_t n) {
     unsigned c = smallmid_size_to_class(n);
-    hak_tls_bin *b = &g_smallmid_tls[c];
+    hak_tls_bin *b = &t_hak_smallmid_bins[c];
     void *p = b->head;                                 /* smallmid_tls_pop */
-    if (hak_unlikely(p == NULL)) return smallmid_alloc_slow(c);
+    if (hak_unlikely(p == NULL)) return hak_smallmid_alloc_slow(c);
     b->head = *(void **)p;
     b->count--;
     HAK_STAT_HOT_INC(smallmid[c].allocs);
@@ -45,9 +45,9 @@ HAK_INLINE void *smallmid_alloc(size_t n) {
 
 /* p is validated and its state already FREE. */
 HAK_INLINE void smallmid_free(void *p, unsigned c) {
-    hak_tls_bin *b = &g_smallmid_tls[c];            /* smallmid_tls_push */
+    hak_tls_bin *b = &t_hak_smallmid_bins[c];            /* smallmid_tls_push */
     HAK_STAT_HOT_INC(smallmid[c].frees);
-    if (hak_unlikely(b->count >= b->cap)) { smallmid_free_slow(p, c); return; }
+    if (hak_unlikely(b->count >= b->cap)) { hak_smallmid_free_slow(p, c); return; }
     hak_bin_push(b, p);
 }
 

@@ -1,17 +1,17 @@
 /**
- * phase.c - Phase 17-1 hooks for common/ (hak_backend.h).
+ * phase.c - Phase 17-1's layers for common/'s life cycle (hak_life.h), in lock
+ * order: the Small-Mid front (no lock of its own), the Tiny front and pool (class
+ * locks, then the SuperSlab lock), Mid, Large.
  */
 #include "hak_backend.h"
-#include "hak_config.h"
 #include "hakmem_smallmid.h"
 #include "tiny_superslab.h"
 
-HAK_EXPORT const char *hak_phase_name(void) { return "phase17_1_front"; }
-
-void phase_init(void) { smallmid_init(); }
-void phase_thread_init(void) { smallmid_thread_init(); }
-void phase_thread_exit(void) { smallmid_thread_exit(); }
-void phase_fork_prepare(void) { tiny_pool_fork_prepare(); }
-void phase_fork_parent(void) { tiny_pool_fork_parent(); }
-void phase_fork_child(void) { tiny_pool_fork_child(); }
-unsigned phase_reclaim(void) { return tiny_pool_reclaim(); }
+const hak_layer *const hak_phase_layers[] = {
+    &hak_smallmid_front_layer,
+    &hak_tiny_front_layer,
+    &hak_tiny_pool_layer,
+    &hak_mid_layer,
+    &hak_large_layer,
+    NULL,
+};

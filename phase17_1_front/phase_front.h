@@ -11,13 +11,8 @@
 #include "hakmem_smallmid.h"
 #include "tiny_front.h"
 
-/* Phase traits the shared tests read (grep-able by scripts too). */
-#define PHASE_SMALLMID_OVERFLOW_LEAKS 0   /* overflowing frees go back to Tiny */
-#define PHASE_SMALLMID_DEDICATED_SS  0   /* Small-Mid blocks are Tiny blocks */
-#define PHASE_SMALLMID_REFILL_BATCH(c) 1 /* one block per refill */
-
 HAK_INLINE void *phase_small_alloc(size_t n) {
-    if (hak_unlikely(g_smallmid_enabled) && smallmid_is_in_range(n)) return smallmid_alloc(n);
+    if (hak_unlikely(g_hak_smallmid_enabled) && smallmid_is_in_range(n)) return smallmid_alloc(n);
     return tiny_alloc(n);
 }
 
@@ -27,7 +22,7 @@ HAK_INLINE void phase_small_free(void *p, const char *api) {
     if (hak_likely((tag & HAK_TAG_KIND_MASK) == HAK_TAG_TINY)) {
         unsigned c = tag & HAK_TAG_CLASS_MASK;
         hak_blk_free_check(p, c + TINY_MIN_SHIFT, api);
-        if (hak_unlikely(g_smallmid_enabled) && c >= SMALLMID_TINY_OFFSET)
+        if (hak_unlikely(g_hak_smallmid_enabled) && c >= SMALLMID_TINY_OFFSET)
             smallmid_free(p, c - SMALLMID_TINY_OFFSET);
         else
             tiny_free(p, c);

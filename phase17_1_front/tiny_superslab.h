@@ -4,7 +4,7 @@
  * Tiny classes take 64 KiB slabs from shared 1 MiB SuperSlabs; a slab, once given
  * to a class, stays with it and its freed blocks are reused through its freelist
  * ("Tiny reuses warm SuperSlabs").  SuperSlabs are unmapped only under memory
- * pressure (tiny_pool_reclaim), when every block of every slab is back.
+ * pressure (the layer's reclaim hook), when every block of every slab is back.
  */
 #ifndef TINY_SUPERSLAB_H
 #define TINY_SUPERSLAB_H
@@ -14,9 +14,7 @@
 
 #define SS_POOL_TINY 1            /* hak_superslab.pool of Tiny SuperSlabs */
 
-unsigned tiny_pool_reclaim(void);
-void tiny_pool_fork_prepare(void);
-void tiny_pool_fork_parent(void);
-void tiny_pool_fork_child(void);
+/* The pool's locks (fork) and its reclaim, for hak_phase_layers[]. */
+extern const hak_layer hak_tiny_pool_layer;
 
 #endif /* TINY_SUPERSLAB_H */

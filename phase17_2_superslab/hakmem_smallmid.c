@@ -11,20 +11,20 @@
 
 #include <errno.h>
 
-int g_smallmid_enabled;
-HAK_TLS hak_tls_bin g_smallmid_tls[SMALLMID_NUM_CLASSES];
+int g_hak_smallmid_enabled;
+HAK_TLS hak_tls_bin t_hak_smallmid_bins[SMALLMID_NUM_CLASSES];
 
 static const uint32_t smallmid_tls_capacity[SMALLMID_NUM_CLASSES] = {
     SMALLMID_TLS_CAP_256B, SMALLMID_TLS_CAP_512B, SMALLMID_TLS_CAP_1KB,
 };
 
-void smallmid_init(void) {
-    g_smallmid_enabled = hak_option(HAK_OPT_SMALLMID_ENABLE) == 1;
+static void smallmid_init(void) {
+    g_hak_smallmid_enabled = hak_option(HAK_OPT_SMALLMID_ENABLE) == 1;
 }
 
-void smallmid_thread_init(void) {
+static void smallmid_thread_init(void) {
     for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++)
-        g_smallmid_tls[c].cap = smallmid_tls_capacity[c];
+        t_hak_smallmid_bins[c].cap = smallmid_tls_capacity[c];
 }
 
 static const int smallmid_refill_batch_size[SMALLMID_NUM_CLASSES] = {
@@ -35,9 +35,9 @@ static const int smallmid_refill_batch_size[SMALLMID_NUM_CLASSES] = {
  * returned, the rest pushed on the TLS list (in order, so they pop in address order). */
 static void *smallmid_tls_refill(unsigned c) {
     void *batch[SMALLMID_REFILL_BATCH_MAX];
-    hak_tls_bin *b = &g_smallmid_tls[c];
+    hak_tls_bin *b = &t_hak_smallmid_bins[c];
     int max = b->cap ? smallmid_refill_batch_size[c] : 1;   /* exiting thread: 1 */
-    int n = smallmid_refill_batch((int)c, batch, max);
+    int n = hak_smallmid_refill_batch((int)c, batch, max);
     if (n == 0) return NULL;
     HAK_STAT_SLOW_ADD(smallmid[c].refills, 1);
     HAK_STAT_SLOW_ADD(smallmid[c].refill_blocks, n);
@@ -45,9 +45,9 @@ static void *smallmid_tls_refill(unsigned c) {
     return batch[0];
 }
 
-void *smallmid_alloc_slow(unsigned c) {
+void *hak_smallmid_alloc_slow(unsigned c) {
     if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
-    hak_tls_bin *b = &g_smallmid_tls[c];
+    hak_tls_bin *b = &t_hak_smallmid_bins[c];
     if (b->head) return smallmid_alloc(smallmid_class_size(c));
     HAK_STAT_SLOW_ADD(smallmid[c].tls_misses, 1);
     void *p = smallmid_tls_refill(c);
@@ -58,13 +58,13 @@ void *smallmid_alloc_slow(unsigned c) {
     return p;
 }
 
-void smallmid_free_slow(void *p, unsigned c) {
+void hak_smallmid_free_slow(void *p, unsigned c) {
     if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
-    hak_tls_bin *b = &g_smallmid_tls[c];
+    hak_tls_bin *b = &t_hak_smallmid_bins[c];
     if (b->count < b->cap) { hak_bin_push(b, p); return; }
     if (b->cap == 0) {                    /* exiting thread: straight back */
         *(void **)p = NULL;
-        smallmid_superslab_free_chain(p);
+        hak_smallmid_superslab_free_chain(p);
         return;
     }
     /* TLS full: the seed's TODO (Phase 17-2.1) - the block never reaches
@@ -74,12 +74,19 @@ void smallmid_free_slow(void *p, unsigned c) {
 
 /* Thread exit: the TLS blocks go back to their slabs' freelists (the one path on
  * which this phase returns Small-Mid blocks). */
-void smallmid_thread_exit(void) {
+static void smallmid_thread_exit(void) {
     for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) {
-        hak_tls_bin *b = &g_smallmid_tls[c];
+        hak_tls_bin *b = &t_hak_smallmid_bins[c];
         uint32_t n;
         void *chain = hak_bin_split(b, 0, &n);
         b->cap = 0;
-        if (n) smallmid_superslab_free_chain(chain);
+        if (n) hak_smallmid_superslab_free_chain(chain);
     }
 }
+
+const hak_layer hak_smallmid_front_layer = {
+    .name = "smallmid front",
+    .init = smallmid_init,
+    .thread_init = smallmid_thread_init,
+    .thread_exit = smallmid_thread_exit,
+};

@@ -18,11 +18,10 @@ static SmallMidSSHead g_smallmid_ss[SMALLMID_NUM_CLASSES] = {
 static SmallMidSuperSlab *smallmid_superslab_new(unsigned c, SmallMidSSHead *head) {
     SmallMidSuperSlab *ss = hak_superslab_new(SS_POOL_SMALLMID);
     if (!ss) return NULL;
-    ss->next = head->lru;                  /* LRU list: newest first */
+    ss->next = head->all;                  /* newest first */
     ss->prev = NULL;
-    if (head->lru) head->lru->prev = ss;
-    head->lru = ss;
-    head->total_ss++;
+    if (head->all) head->all->prev = ss;
+    head->all = ss;
     HAK_STAT_SLOW_ADD(smallmid[c].superslabs, 1);
     return ss;
 }
@@ -45,13 +44,12 @@ static SmallMidSlabMeta *smallmid_bump_slab(unsigned c, SmallMidSSHead *head) {
     return m;
 }
 
-int smallmid_refill_batch(int class_idx, void **batch, int batch_max) {
+int hak_smallmid_refill_batch(int class_idx, void **batch, int batch_max) {
     unsigned c = (unsigned)class_idx;
     SmallMidSSHead *head = &g_smallmid_ss[c];
     void *chain = NULL, **tail = &chain;
     int n = 0;
     hak_lock(&head->lock);
-    head->lru_clock++;
     /* 1. Freelist priority. */
     while (n < batch_max && head->reuse) {
         SmallMidSlabMeta *m = head->reuse;
@@ -65,8 +63,6 @@ int smallmid_refill_batch(int class_idx, void **batch, int batch_max) {
         if (!m) break;
         n += (int)hak_slab_take(m, &tail, (unsigned)(batch_max - n));
         hak_assert_expensive((hak_slab_check(m), 1));
-        hak_superslab *ss = (hak_superslab *)hak_ss_of(m);
-        ss->lru_stamp = head->lru_clock;
     }
     hak_unlock(&head->lock);
     *tail = NULL;
@@ -77,7 +73,7 @@ int smallmid_refill_batch(int class_idx, void **batch, int batch_max) {
     return n;
 }
 
-void smallmid_superslab_free_chain(void *p) {
+void hak_smallmid_superslab_free_chain(void *p) {
     while (p) {
         void *next = *(void **)p;
         SmallMidSlabMeta *m = hak_meta_from_ptr(p);
@@ -91,12 +87,12 @@ void smallmid_superslab_free_chain(void *p) {
     }
 }
 
-unsigned smallmid_superslab_reclaim(void) {
+static unsigned smallmid_superslab_reclaim(void) {
     unsigned released = 0;
     for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) {
         SmallMidSSHead *head = &g_smallmid_ss[c];
         hak_lock(&head->lock);
-        SmallMidSuperSlab *ss = head->lru;
+        SmallMidSuperSlab *ss = head->all;
         while (ss) {
             SmallMidSuperSlab *next = ss->next;
             unsigned busy = 0;
@@ -105,10 +101,9 @@ unsigned smallmid_superslab_reclaim(void) {
                 for (unsigned i = 0; i < ss->nassigned; i++)
                     if (ss->slabs[i].list_flags & SLAB_ON_REUSE)
                         hak_slab_list_remove(&head->reuse, &ss->slabs[i], SLAB_ON_REUSE);
-                if (ss->prev) ss->prev->next = next; else head->lru = next;
+                if (ss->prev) ss->prev->next = next; else head->all = next;
                 if (next) next->prev = ss->prev;
                 if (head->current == ss) head->current = NULL;
-                head->total_ss--;
                 hak_superslab_release(ss);
                 released++;
             }
@@ -119,10 +114,17 @@ unsigned smallmid_superslab_reclaim(void) {
     return released;
 }
 
-void smallmid_superslab_fork_prepare(void) {
+static void smallmid_superslab_lock_all(void) {
     for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) hak_lock(&g_smallmid_ss[c].lock);
 }
-void smallmid_superslab_fork_parent(void) {
+static void smallmid_superslab_unlock_all(void) {
     for (unsigned c = SMALLMID_NUM_CLASSES; c-- > 0;) hak_unlock(&g_smallmid_ss[c].lock);
 }
-void smallmid_superslab_fork_child(void) { smallmid_superslab_fork_parent(); }
+
+const hak_layer hak_smallmid_superslab_layer = {
+    .name = "smallmid superslab",
+    .reclaim = smallmid_superslab_reclaim,
+    .fork_prepare = smallmid_superslab_lock_all,
+    .fork_parent = smallmid_superslab_unlock_all,
+    .fork_child = smallmid_superslab_unlock_all,
+};

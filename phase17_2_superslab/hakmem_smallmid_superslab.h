@@ -5,7 +5,9 @@
  * Small-Mid class, separate from the Tiny SuperSlabs (no competition).  Found from a
  * pointer through the common registry and masking, like every SuperSlab.
  * SmallMidSlabMeta: capacity / used / carved / freelist (common hak_slab_meta).
- * SmallMidSSHead: the per-class pool, with LRU tracking.
+ * SmallMidSSHead: the per-class pool.  (The seed's head also kept LRU stamps that
+ * nothing read; Phase 17-2 never reuses a SuperSlab, so there is nothing for an
+ * LRU to order.  Phase 18's warm SuperSlabs bring a real one.)
  *
  * The seed's measured weakness is reproduced on purpose (Phase 18 fixes it): a free
  * that overflows the TLS list never reaches meta->freelist and `used` does not
@@ -16,6 +18,7 @@
 #define HAKMEM_SMALLMID_SUPERSLAB_H
 
 #include "hak_config.h"
+#include "hak_life.h"
 #include "hak_lock.h"
 #include "hak_slab.h"
 
@@ -39,23 +42,19 @@ typedef hak_slab_meta SmallMidSlabMeta;
 typedef struct SmallMidSSHead {
     hak_lock_t lock;
     SmallMidSuperSlab *current;           /* being carved                           */
-    SmallMidSuperSlab *lru;               /* every SuperSlab of the class, MRU first */
+    SmallMidSuperSlab *all;               /* every SuperSlab of the class, newest first */
     SmallMidSlabMeta *reuse;              /* slabs with a non-empty freelist         */
-    uint64_t lru_clock;                   /* ticks once per refill                   */
-    uint32_t total_ss;
 } SmallMidSSHead;
 
 /* Fill batch[] with up to batch_max FREE blocks of class class_idx: freelist first,
  * then bump allocation, then a new SuperSlab.  Returns the count (0: ENOMEM). */
-int smallmid_refill_batch(int class_idx, void **batch, int batch_max);
+int hak_smallmid_refill_batch(int class_idx, void **batch, int batch_max);
 /* Return a NULL-terminated chain of FREE blocks to their slabs (thread exit). */
-void smallmid_superslab_free_chain(void *head);
+void hak_smallmid_superslab_free_chain(void *head);
 
-/* Memory pressure: unmap SuperSlabs whose slabs all have used == 0 (in this phase
- * that happens only after threads exit: lost blocks stay counted). */
-unsigned smallmid_superslab_reclaim(void);
-void smallmid_superslab_fork_prepare(void);
-void smallmid_superslab_fork_parent(void);
-void smallmid_superslab_fork_child(void);
+/* The class locks (fork) and the reclaim hook: under memory pressure, unmap the
+ * SuperSlabs whose slabs all have used == 0 (in this phase that happens only after
+ * threads exit: lost blocks stay counted). */
+extern const hak_layer hak_smallmid_superslab_layer;
 
 #endif /* HAKMEM_SMALLMID_SUPERSLAB_H */

@@ -12,13 +12,8 @@
 #include "hakmem_smallmid_superslab.h"
 #include "tiny_front.h"
 
-/* Phase traits the shared tests read (grep-able by scripts too). */
-#define PHASE_SMALLMID_OVERFLOW_LEAKS 1   /* the seed's TODO: TLS-overflow frees are lost (HAKMEM_SMALLMID_ENABLE=1 only) */
-#define PHASE_SMALLMID_DEDICATED_SS  1   /* Small-Mid blocks live in their own SuperSlabs */
-#define PHASE_SMALLMID_REFILL_BATCH(c) ((c) == 0 ? SMALLMID_REFILL_BATCH_256B : (c) == 1 ? SMALLMID_REFILL_BATCH_512B : SMALLMID_REFILL_BATCH_1KB)
-
 HAK_INLINE void *phase_small_alloc(size_t n) {
-    if (hak_unlikely(g_smallmid_enabled) && smallmid_is_in_range(n)) return smallmid_alloc(n);
+    if (hak_unlikely(g_hak_smallmid_enabled) && smallmid_is_in_range(n)) return smallmid_alloc(n);
     return tiny_alloc(n);
 }
 

@@ -59,7 +59,7 @@ static hak_slab_meta *ss_assign_slab(unsigned c) {
     return m;
 }
 
-unsigned tiny_backend_refill(unsigned c, void ***tail, unsigned max) {
+unsigned hak_tiny_backend_refill(unsigned c, void ***tail, unsigned max) {
     tiny_class_pool *pool = &g_tiny_pool[c];
     unsigned n = 0;
     hak_lock(&pool->lock);
@@ -78,7 +78,7 @@ unsigned tiny_backend_refill(unsigned c, void ***tail, unsigned max) {
     return n;
 }
 
-void tiny_backend_free_chain(unsigned c, void *head, unsigned n) {
+void hak_tiny_backend_free_chain(unsigned c, void *head, unsigned n) {
     tiny_class_pool *pool = &g_tiny_pool[c];
     (void)n;
     hak_lock(&pool->lock);
@@ -96,7 +96,7 @@ void tiny_backend_free_chain(unsigned c, void *head, unsigned n) {
 
 /* Memory pressure only: a SuperSlab whose assigned slabs are all empty (no block
  * in user hands or in any TLS list) leaves its classes and goes back to the OS. */
-unsigned tiny_pool_reclaim(void) {
+static unsigned tiny_pool_reclaim(void) {
     unsigned released = 0;
     tiny_pool_lock_all();
     hak_superslab *ss = g_ss_all;
@@ -123,6 +123,10 @@ unsigned tiny_pool_reclaim(void) {
     return released;
 }
 
-void tiny_pool_fork_prepare(void) { tiny_pool_lock_all(); }
-void tiny_pool_fork_parent(void) { tiny_pool_unlock_all(); }
-void tiny_pool_fork_child(void) { tiny_pool_unlock_all(); }
+const hak_layer hak_tiny_pool_layer = {
+    .name = "tiny pool",
+    .reclaim = tiny_pool_reclaim,
+    .fork_prepare = tiny_pool_lock_all,
+    .fork_parent = tiny_pool_unlock_all,
+    .fork_child = tiny_pool_unlock_all,
+};

@@ -15,13 +15,30 @@
 
 static char g_static_buf[4096];
 
-/* The size a request of n bytes gets (the allocator's class), as the headers say. */
+/* The class tables, written out: a wrong constant in hak_size_class.h must fail
+ * here, not move the expectation with it. */
+static const size_t k_tiny[] = { 8, 16, 32, 64, 128, 256, 512, 1024 };
+static const size_t k_smallmid[] = { 256, 512, 1024 };
+static const size_t k_mid[] = {
+    1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096, 5120, 6144, 7168, 8192,
+    10240, 12288, 14336, 16384, 20480, 24576, 28672, 32768, 40960, 49152, 57344, 65536,
+};
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Index of the smallest entry >= n, or -1. */
+static int first_fit(const size_t *t, size_t nt, size_t n) {
+    for (size_t i = 0; i < nt; i++)
+        if (t[i] >= n) return (int)i;
+    return -1;
+}
+
+/* The size a request of n bytes gets, from the literal tables. */
 static size_t expected_class_size(size_t n, int smallmid) {
-    if (n <= TINY_MAX_SIZE) {
-        if (smallmid && smallmid_is_in_range(n)) return smallmid_class_size(smallmid_size_to_class(n));
-        return tiny_class_size(tiny_size_to_class(n));
+    if (n <= 1024) {
+        if (smallmid && n >= 256) return k_smallmid[first_fit(k_smallmid, 3, n)];
+        return k_tiny[first_fit(k_tiny, NELEM(k_tiny), n)];
     }
-    return mid_class_size(mid_size_to_class(n));
+    return k_mid[first_fit(k_mid, NELEM(k_mid), n)];
 }
 
 static int smallmid_mode(void) {
@@ -30,59 +47,45 @@ static int smallmid_mode(void) {
 }
 
 START_TEST(test_tiny_classes) {
+    ck_assert_uint_eq(TINY_NUM_CLASSES, NELEM(k_tiny));
+    ck_assert_uint_eq(TINY_MAX_SIZE, 1024);
     ck_assert_uint_eq(tiny_size_to_class(0), 0);
-    ck_assert_uint_eq(tiny_class_size(TINY_NUM_CLASSES - 1), TINY_MAX_SIZE);
-    for (size_t n = 1; n <= TINY_MAX_SIZE; n++) {
-        unsigned c = tiny_size_to_class(n);
-        ck_assert_msg(c < TINY_NUM_CLASSES, "n=%zu class %u out of range", n, c);
-        size_t sz = tiny_class_size(c);
-        ck_assert_msg(sz >= n, "n=%zu class %u size %zu too small", n, c, sz);
-        ck_assert_msg((sz & (sz - 1)) == 0, "tiny class size %zu not a power of two", sz);
-        if (c > 0) ck_assert_msg(tiny_class_size(c - 1) < n, "n=%zu: smaller class %u fits", n, c - 1);
+    for (unsigned c = 0; c < NELEM(k_tiny); c++) ck_assert_uint_eq(tiny_class_size(c), k_tiny[c]);
+    for (size_t n = 1; n <= 1024; n++) {
+        int want = first_fit(k_tiny, NELEM(k_tiny), n);
+        ck_assert_msg(tiny_size_to_class(n) == (unsigned)want, "n=%zu class %u, want %d", n,
+                      tiny_size_to_class(n), want);
     }
-    for (unsigned c = 1; c < TINY_NUM_CLASSES; c++)
-        ck_assert_uint_eq(tiny_class_size(c), 2 * tiny_class_size(c - 1));
 }
 END_TEST
 
 START_TEST(test_smallmid_classes) {
+    ck_assert_uint_eq(SMALLMID_NUM_CLASSES, NELEM(k_smallmid));
     for (size_t n = 0; n <= 4096; n++) {
         int in = smallmid_is_in_range(n);
-        ck_assert_msg(in == (n >= SMALLMID_MIN_SIZE && n <= SMALLMID_MAX_SIZE),
-                      "smallmid_is_in_range(%zu) = %d", n, in);
+        ck_assert_msg(in == (n >= 256 && n <= 1024), "smallmid_is_in_range(%zu) = %d", n, in);
     }
     ck_assert(!smallmid_is_in_range(SIZE_MAX));
-    for (size_t n = SMALLMID_MIN_SIZE; n <= SMALLMID_MAX_SIZE; n++) {
-        unsigned c = smallmid_size_to_class(n);
-        ck_assert_msg(c < SMALLMID_NUM_CLASSES, "n=%zu class %u", n, c);
-        size_t sz = smallmid_class_size(c);
-        ck_assert_msg(sz >= n, "n=%zu size %zu", n, sz);
-        if (c > 0) ck_assert_msg(smallmid_class_size(c - 1) < n, "n=%zu smaller class fits", n);
-        /* Same block size as the Tiny class it is carved from. */
-        ck_assert_uint_eq(sz, tiny_class_size(c + SMALLMID_TINY_OFFSET));
-        ck_assert_uint_eq(sz, tiny_class_size(tiny_size_to_class(n)));
+    ck_assert(!smallmid_is_in_range(255));
+    for (unsigned c = 0; c < NELEM(k_smallmid); c++)
+        ck_assert_uint_eq(smallmid_class_size(c), k_smallmid[c]);
+    for (size_t n = 256; n <= 1024; n++) {
+        int want = first_fit(k_smallmid, NELEM(k_smallmid), n);
+        ck_assert_msg(smallmid_size_to_class(n) == (unsigned)want, "n=%zu class %u, want %d", n,
+                      smallmid_size_to_class(n), want);
     }
 }
 END_TEST
 
 START_TEST(test_mid_classes) {
-    ck_assert_uint_eq(mid_class_size(MID_NUM_CLASSES - 1), MID_MAX_SIZE);
-    ck_assert_uint_eq(MID_MIN_SIZE, TINY_MAX_SIZE + 1);
-    for (size_t n = MID_MIN_SIZE; n <= MID_MAX_SIZE; n++) {
-        unsigned c = mid_size_to_class(n);
-        ck_assert_msg(c < MID_NUM_CLASSES, "n=%zu class %u out of range", n, c);
-        size_t sz = mid_class_size(c);
-        ck_assert_msg(sz >= n, "n=%zu class %u size %zu too small", n, c, sz);
-        size_t prev = c > 0 ? mid_class_size(c - 1) : TINY_MAX_SIZE;
-        ck_assert_msg(prev < n, "n=%zu: class %u (%zu) chosen but %zu fits", n, c, sz, prev);
-    }
-    for (unsigned c = 0; c < MID_NUM_CLASSES; c++) {
-        size_t sz = mid_class_size(c);
-        size_t prev = c > 0 ? mid_class_size(c - 1) : TINY_MAX_SIZE;
-        ck_assert_msg(sz > prev, "mid classes not increasing at %u", c);
-        ck_assert_msg(sz * 4 <= prev * 5, "mid class %u (%zu) > 25%% above %zu", c, sz, prev);
-        ck_assert_msg(sz % 256 == 0, "mid class %u size %zu not a multiple of 256", c, sz);
-        ck_assert_uint_eq(mid_size_to_class(sz), c);
+    ck_assert_uint_eq(MID_NUM_CLASSES, NELEM(k_mid));
+    ck_assert_uint_eq(MID_MIN_SIZE, 1025);
+    ck_assert_uint_eq(MID_MAX_SIZE, 65536);
+    for (unsigned c = 0; c < NELEM(k_mid); c++) ck_assert_uint_eq(mid_class_size(c), k_mid[c]);
+    for (size_t n = 1025; n <= 65536; n++) {
+        int want = first_fit(k_mid, NELEM(k_mid), n);
+        ck_assert_msg(mid_size_to_class(n) == (unsigned)want, "n=%zu class %u, want %d", n,
+                      mid_size_to_class(n), want);
     }
 }
 END_TEST

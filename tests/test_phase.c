@@ -1,16 +1,21 @@
 /**
  * test_phase.c - what distinguishes one phase from another, asserted against the
- * traits the phase declares in its phase_front.h:
+ * traits the phase declares, as literals, in its phase_traits.h (test-only):
  *   PHASE_SMALLMID_DEDICATED_SS     Small-Mid blocks come from their own SuperSlabs
- *   PHASE_SMALLMID_REFILL_BATCH(c)  blocks a Small-Mid TLS refill brings
+ *   PHASE_SMALLMID_REFILL_BATCH     blocks a Small-Mid TLS refill brings, per class
  *   PHASE_SMALLMID_OVERFLOW_LEAKS   TLS-overflow frees are lost (the seed's 17-2)
  * Each test also asserts the HAKMEM_SMALLMID_ENABLE=0 side: 256..1024 B are Tiny's.
  */
 #include "test_util.h"
-#include "phase_front.h"
+#include "phase_traits.h"
 #include "hak_os.h"
 #include "hak_registry.h"
+#include "hak_slab.h"
 #include "hak_stats.h"
+
+/* Tiny class of the same block size as Small-Mid class c (256 B is Tiny class 5). */
+#define TINY_OF_SMALLMID(c) (5u + (c))
+static const unsigned k_refill_batch[3] = PHASE_SMALLMID_REFILL_BATCH;
 
 static const size_t k_sm_sizes[] = { 256, 300, 512, 513, 700, 1000, 1024 };
 #define NSM (sizeof k_sm_sizes / sizeof k_sm_sizes[0])
@@ -24,24 +29,25 @@ START_TEST(test_smallmid_block_origin) {
         ck_assert_ptr_nonnull(p);
         ck_assert_uint_eq(hak_reg_kind(hak_registry_lookup(p)), HAK_REG_SMALL);
         unsigned tag = hak_meta_from_ptr(p)->tag;
-        unsigned sc = smallmid_size_to_class(n), tc = tiny_size_to_class(n);
+        /* 256 -> 0, 300/512 -> 1, 513..1024 -> 2 (Small-Mid); Tiny: 5, 6, 7 */
+        unsigned sc = n <= 256 ? 0 : n <= 512 ? 1 : 2, tc = TINY_OF_SMALLMID(sc);
         if (smallmid_on() && PHASE_SMALLMID_DEDICATED_SS) {
             /* 0xb0|class, in a SuperSlab no Tiny class shares. */
-            ck_assert_msg(tag == (HAK_TAG_SMALLMID | sc), "n=%zu tag 0x%x", n, tag);
+            ck_assert_msg(tag == (0xb0 | sc), "n=%zu tag 0x%x", n, tag);
             hak_superslab *ss = hak_ss_from_ptr(p);
             for (unsigned s = 0; s < ss->nassigned; s++)
-                ck_assert_msg((ss->slabs[s].tag & HAK_TAG_KIND_MASK) == HAK_TAG_SMALLMID,
+                ck_assert_msg((ss->slabs[s].tag & 0xf0) == 0xb0,
                               "Small-Mid SuperSlab %p holds slab %u with tag 0x%x", (void *)ss, s,
                               ss->slabs[s].tag);
         } else {
             /* Tiny's own slabs: the Baseline, and Phase 17-1's front over Tiny. */
-            ck_assert_msg(tag == (HAK_TAG_TINY | tc), "n=%zu tag 0x%x", n, tag);
+            ck_assert_msg(tag == (0xa0 | tc), "n=%zu tag 0x%x", n, tag);
         }
         free(p);
     }
     /* 129..255 never go to Small-Mid. */
     void *q = malloc(hide_size(200));
-    ck_assert_uint_eq(hak_meta_from_ptr(q)->tag, HAK_TAG_TINY | 5);
+    ck_assert_uint_eq(hak_meta_from_ptr(q)->tag, 0xa0 | 5);
     free(q);
 }
 END_TEST
@@ -56,23 +62,23 @@ static void *one_alloc(void *arg) {
 }
 
 START_TEST(test_smallmid_refill_batch) {
-    for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) {
+    for (unsigned c = 0; c < 3; c++) {
         hak_class_stats *s = &g_hak_stats.smallmid[c];
         uint64_t r0 = s->refills, b0 = s->refill_blocks;
-        uint64_t t0 = g_hak_stats.tiny[c + SMALLMID_TINY_OFFSET].refills;
+        uint64_t t0 = g_hak_stats.tiny[TINY_OF_SMALLMID(c)].refills;
         pthread_t t;
-        ck_assert_int_eq(pthread_create(&t, NULL, one_alloc, (void *)(uintptr_t)smallmid_class_size(c)), 0);
+        ck_assert_int_eq(pthread_create(&t, NULL, one_alloc, (void *)((uintptr_t)256 << c)), 0);
         void *ret;
         pthread_join(t, &ret);
         ck_assert_ptr_nonnull(ret);
         uint64_t dr = s->refills - r0, db = s->refill_blocks - b0;
-        uint64_t dt = g_hak_stats.tiny[c + SMALLMID_TINY_OFFSET].refills - t0;
+        uint64_t dt = g_hak_stats.tiny[TINY_OF_SMALLMID(c)].refills - t0;
         if (smallmid_on()) {
             ck_assert_msg(dr == 1, "class %u: %llu Small-Mid refills for one allocation", c,
                           (unsigned long long)dr);
-            ck_assert_msg(db == (uint64_t)PHASE_SMALLMID_REFILL_BATCH(c),
+            ck_assert_msg(db == k_refill_batch[c],
                           "class %u: refill brought %llu blocks, the phase says %u", c,
-                          (unsigned long long)db, (unsigned)PHASE_SMALLMID_REFILL_BATCH(c));
+                          (unsigned long long)db, k_refill_batch[c]);
             ck_assert_msg(dt == 0, "class %u: a Small-Mid allocation refilled Tiny's TLS list", c);
         } else {
             ck_assert_msg(dr == 0 && dt == 1, "class %u: Small-Mid off, yet %llu Small-Mid / %llu "

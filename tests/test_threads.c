@@ -6,7 +6,7 @@
  * only); they count errors, which the main thread asserts on.
  */
 #include "test_util.h"
-#include "phase_front.h"
+#include "phase_traits.h"
 
 #include <pthread.h>
 #include <signal.h>

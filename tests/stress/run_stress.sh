@@ -16,7 +16,7 @@ for phase in "$@"; do
         run "stress $phase/$mode" env HAKMEM_SMALLMID_ENABLE=$mode LD_PRELOAD=$so \
             build/tools/hak_stress --seconds "$secs" --threads 4 --forks 100000
         leaky=""
-        if [ "$mode" = 1 ] && grep -q 'define PHASE_SMALLMID_OVERFLOW_LEAKS 1' "$phase/phase_front.h"; then
+        if [ "$mode" = 1 ] && grep -q 'define PHASE_SMALLMID_OVERFLOW_LEAKS 1' "$phase/phase_traits.h"; then
             leaky=--leaky
         fi
         for range in tiny small-mid mid large mixed; do

@@ -1,0 +1,16 @@
+/**
+ * phase_traits.h - what this phase promises, for the shared tests only (no
+ * allocator source includes it).  Values are literals on purpose: a wrong
+ * constant in the allocator must fail a test, not move the expectation with it.
+ */
+#ifndef PHASE_TRAITS_H
+#define PHASE_TRAITS_H
+
+/* TLS-overflow frees of Small-Mid blocks are lost (HAKMEM_SMALLMID_ENABLE=1). */
+#define PHASE_SMALLMID_OVERFLOW_LEAKS 1        /* the seed's TODO, kept on purpose */
+/* Small-Mid blocks live in SuperSlabs of their own (tag 0xb0|class). */
+#define PHASE_SMALLMID_DEDICATED_SS   1
+/* Blocks one Small-Mid TLS refill brings, for 256 / 512 / 1024 B (the seed's). */
+#define PHASE_SMALLMID_REFILL_BATCH   { 16, 12, 8 }
+
+#endif /* PHASE_TRAITS_H */
