@@ -107,7 +107,7 @@ $(BUILD)/$(1)/libhakmem.a: $$($(1)_OBJS)
 $(BUILD)/$(1)/tests/hak_tests: $$(TEST_SRCS) $$(TEST_HDRS) $(BUILD)/$(1)/libhakmem.a | $(BUILD)/$(1)/tests
 	$$(CC) $$(CFLAGS) -std=gnu11 -Wall -Wextra -pthread $(VARIANT) $(TEST_VARIANT) -Icommon -I$(1) \
 	    $$(CHECK_CFLAGS) -DHAK_TEST_PHASE=\"$(1)\" -DHAK_TEST_SO=\"$(abspath $(BUILD))/$(1)/libhakmem.so\" \
-	    -DHAK_TEST_TOOLS=\"$(abspath build/tools)\" \
+	    -DHAK_TEST_TOOLS=\"$(abspath build/tools)\" -DHAK_TEST_BENCH=\"$(abspath build/bench)\" \
 	    -o $$@ $$(TEST_SRCS) $(BUILD)/$(1)/libhakmem.a $$(CHECK_LIBS) -pthread
 
 # The libFuzzer harness, against this phase's prefixed-only objects (clang, ASan+UBSan).
@@ -152,7 +152,7 @@ deps:
 
 # make test [SAN=address|undefined|thread] [VALGRIND=1] [SUITE=threads]
 test: deps
-	@$(MAKE) --no-print-directory tools $(addsuffix -tests,$(PHASES)) \
+	@$(MAKE) --no-print-directory tools bench-progs $(addsuffix -tests,$(PHASES)) \
 	    $(if $(filter build,$(BUILD)),all fuzz-build)
 	@BUILD=$(BUILD) VALGRIND=$(VALGRIND) SUITE=$(SUITE) sh tests/run_tests.sh $(PHASES)
 

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *g_usage;
 static const char *g_prog;
@@ -110,17 +111,28 @@ static inline void check_block(const unsigned char *p, size_t size, unsigned cha
     }
 }
 
+/* extra: more " key=value" fields for the end of the line, or "". */
 static void print_result(const char *bench, unsigned threads, uint64_t ops, double secs,
-                         uint64_t checksum) {
+                         uint64_t checksum, const char *extra) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("RESULT bench=%s threads=%u ops=%llu seconds=%.6f ops_per_sec=%.0f "
-           "maxrss_kb=%ld minflt=%ld majflt=%ld utime=%.6f stime=%.6f checksum=%llu\n",
+           "maxrss_kb=%ld minflt=%ld majflt=%ld utime=%.6f stime=%.6f checksum=%llu%s\n",
            bench, threads, (unsigned long long)ops, secs, secs > 0 ? ops / secs : 0.0,
            ru.ru_maxrss, ru.ru_minflt, ru.ru_majflt,
            ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6,
-           ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6, (unsigned long long)checksum);
+           ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6, (unsigned long long)checksum, extra);
     fflush(stdout);
+}
+
+/* Resident set size now, in KiB (/proc/self/statm), 0 if unreadable. */
+static inline long rss_now_kb(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0, res = 0;
+    if (!f) return 0;
+    if (fscanf(f, "%ld %ld", &size, &res) != 2) res = 0;
+    fclose(f);
+    return res * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 /* Run fn on n threads, thread t getting (char *)args + t * stride, and join them;

@@ -123,7 +123,7 @@ int main(int argc, char **argv) {
     chunk_t *all[257];
     for (unsigned t = 0; t < threads; t++) { sum += w[t].checksum; all[t] = w[t].chunk; }
     all[threads] = atomic_load(&g_mailbox);
-    print_result("larson", threads, reps * 2, secs, sum);
+    print_result("larson", threads, reps * 2, secs, sum, "");
     for (unsigned t = 0; t <= threads; t++) {
         chunk_t *c = all[t];
         for (size_t i = 0; i < g_blocks; i++) {

@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
     double secs = now_sec() - t0;
     uint64_t sum = 0;
     for (unsigned i = 0; i < pairs; i++) sum += q[i].checksum;
-    print_result("prodcons", 2 * pairs, blocks * 2, secs, sum);
+    print_result("prodcons", 2 * pairs, blocks * 2, secs, sum, "");
     free(q);
     free(th);
     return 0;

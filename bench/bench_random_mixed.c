@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
     uint64_t sum = 0;
     uint64_t total = 0;
     for (unsigned t = 0; t < threads; t++) { sum += w[t].checksum; total += w[t].ops + w[t].drained; }
-    print_result("random_mixed", threads, total, secs, sum);
+    print_result("random_mixed", threads, total, secs, sum, "");
     free(w);
     return 0;
 }

@@ -1,11 +1,12 @@
 # report.awk - turn run_bench.sh's raw TSVs into markdown tables / chart data.
 #
 #   awk -f report.awk -v mode=md -v contenders="Baseline p1 glibc ..." -v peers="glibc ..." \
-#       -v phases="p1 p2" -v perfok=1 RUNS.tsv PERF.tsv
+#       -v phases="p1 p2" -v offs="p2" -v perfok=1 RUNS.tsv PERF.tsv
+#   (offs: phases that also ran with Small-Mid off, as contender "<phase>-off")
 #   awk -f report.awk -v mode=chartdata -v dir=DIR -v contenders="..." RUNS.tsv
 #
 # RUNS.tsv columns: workload group size contender rep status ops loop_s wall_s
-#                   ops_per_sec maxrss_kb minflt utime stime
+#                   ops_per_sec maxrss_kb minflt utime stime end_rss_kb
 # PERF.tsv columns: workload group size contender status samples pf_samples pf_share
 #                   perf_page_faults
 # Medians over the reps that succeeded; "FAIL" when none did, "†" when some did not.
@@ -39,6 +40,7 @@ file == 1 {
     k = g SUBSEP s SUBSEP c
     if ($6 != "ok") { fails[k]++; next }
     addu(ops, k, $10); addu(rss, k, $11); addu(flt, k, $12)
+    if ($15 != "") { addu(endrss, k, $15); hasend[g] = 1 }
     cpu = $13 + $14
     addu(sys, k, (cpu > 0) ? $14 / cpu : 0)
     okruns[k]++
@@ -80,20 +82,24 @@ function bestpeer(g, s,    i, v, b) {
     }
     return b
 }
-function sizelabel(s) { return (s == "mixed") ? "16-1024B" : (s == "Avg") ? "Avg (256/512/1024)" : s "B" }
+function sizelabel(s,    a) {
+    if (s ~ /to/) { split(s, a, "to"); return a[1] " B -> " a[2] " B" }
+    return (s == "mixed") ? "16-1024B" : (s == "Avg") ? "Avg (256/512/1024)" : s "B"
+}
 
-function ops_table(g,    i, j, s, c, hdr, sep, row, base, prev, v, bp, nrows, rows) {
+function ops_table(g,    i, j, s, c, hdr, sep, row, base, prev, v, vo, bp, nrows, rows) {
     hdr = "| Size | Baseline |"; sep = "|---|---:|"
     for (j = 1; j <= nphase; j++) {
         hdr = hdr " " phase[j] " (ON) | Delta vs prev | vs Baseline | vs best peer |"
         sep = sep "---:|---:|---:|---:|"
+        if (phase[j] in isoff) { hdr = hdr " " phase[j] "-off | ON vs OFF |"; sep = sep "---:|---:|" }
     }
     for (j = 1; j <= npeer; j++) { hdr = hdr " " peer[j] " |"; sep = sep "---:|" }
     hdr = hdr " best peer |"; sep = sep "---|"
     print hdr; print sep
     nrows = 0
     for (i = 1; i <= scount[g]; i++) rows[++nrows] = sorder[g, i]
-    if (scount[g] > 1) rows[++nrows] = "Avg"
+    if (scount[g] > 1 && g != "phase") rows[++nrows] = "Avg"
     for (i = 1; i <= nrows; i++) {
         s = rows[i]
         base = val(g, s, "Baseline")
@@ -104,6 +110,10 @@ function ops_table(g,    i, j, s, c, hdr, sep, row, base, prev, v, bp, nrows, ro
             c = phase[j]; v = val(g, s, c)
             row = row " " ((s == "Avg") ? fmt_ops(v) : cell_ops(g, s, c)) " | " \
                   ((j == 1) ? "-" : pct(v, prev)) " | " pct(v, base) " | " ratio(v, bp) " |"
+            if (c in isoff) {
+                vo = val(g, s, c "-off")
+                row = row " " ((s == "Avg") ? fmt_ops(vo) : cell_ops(g, s, c "-off")) " | " ratio(v, vo) " |"
+            }
             prev = v
         }
         for (j = 1; j <= npeer; j++)
@@ -128,13 +138,30 @@ function res_table(g,    i, j, s, c, hdr, sep, row, k) {
     }
 }
 
+# Phase change: peak RSS / RSS at the end, MB (median).
+function end_table(g,    i, j, s, hdr, sep, row, k) {
+    hdr = "| Change |"; sep = "|---|"
+    for (j = 1; j <= ncont; j++) { hdr = hdr " " cont[j] " |"; sep = sep "---:|" }
+    print hdr; print sep
+    for (i = 1; i <= scount[g]; i++) {
+        s = sorder[g, i]; row = "| " sizelabel(s) " |"
+        for (j = 1; j <= ncont; j++) {
+            k = g SUBSEP s SUBSEP cont[j]
+            if ((k in rss) && (k in endrss))
+                row = row sprintf(" %.0f / %.0f |", median(rss[k]) / 1024, median(endrss[k]) / 1024)
+            else row = row " - |"
+        }
+        print row
+    }
+}
+
 function perf_table(g,    i, j, s, c, hdr, sep, row, k, any) {
     any = 0
     for (i = 1; i <= scount[g]; i++) for (j = 1; j <= nhak; j++) {
         k = g SUBSEP sorder[g, i] SUBSEP hak[j]; if ((k in pshare) || (k in pfail)) any = 1 }
     if (!any) return 0
     hdr = "| Size |"; sep = "|---|"
-    for (j = 1; j <= nhak; j++) { hdr = hdr " " hak[j] ((j > 1) ? " (ON)" : "") " |"; sep = sep "---:|" }
+    for (j = 1; j <= nhak; j++) { hdr = hdr " " hak[j] ((j > 1 && hak[j] !~ /-off$/) ? " (ON)" : "") " |"; sep = sep "---:|" }
     print hdr; print sep
     for (i = 1; i <= scount[g]; i++) {
         s = sorder[g, i]; row = "| " sizelabel(s) " |"
@@ -171,13 +198,19 @@ END {
     ncont = split(contenders, cont, " ")
     npeer = split(peers, peer, " ")
     nphase = split(phases, phase, " ")
+    noff = split(offs, offl, " ")
+    for (j = 1; j <= noff; j++) isoff[offl[j]] = 1
     nhak = 0; hak[++nhak] = "Baseline"
-    for (j = 1; j <= nphase; j++) hak[++nhak] = phase[j]
+    for (j = 1; j <= nphase; j++) {
+        hak[++nhak] = phase[j]
+        if (phase[j] in isoff) hak[++nhak] = phase[j] "-off"
+    }
     title["short"] = "short single-thread run (the seed's regime: start-up + first touch)"
     title["long"] = "long single-thread run (steady state)"
     title["mt2"] = "2 threads, same churn"
     title["prodcons"] = "producer/consumer cross-thread free"
     title["larson"] = "larson-style server simulation (2 threads)"
+    title["phase"] = "phase change: memory moving between size classes, and back to the OS"
 
     if (mode == "chartdata") {
         for (gi = 1; gi <= ng; gi++) {
@@ -187,7 +220,7 @@ END {
             for (j = 1; j <= ncont; j++) line = line "\t" cont[j]
             print line > f
             for (i = 1; i <= scount[g]; i++) {
-                s = sorder[g, i]; line = (g == "prodcons" || g == "larson") ? g " " sizelabel(s) : sizelabel(s)
+                s = sorder[g, i]; line = (g == "prodcons" || g == "larson" || g == "phase") ? g " " sizelabel(s) : sizelabel(s)
                 gsub(/ /, "_", line)
                 for (j = 1; j <= ncont; j++) {
                     v = med_ops(g, s, cont[j]); line = line "\t" ((v == "") ? "0" : sprintf("%.4f", v / 1e6))
@@ -212,6 +245,12 @@ END {
         print ""
         res_table(g)
         print ""
+        if (g in hasend) {
+            print "Peak RSS / RSS after everything was freed and 300 ms of small allocations, MB (median):"
+            print ""
+            end_table(g)
+            print ""
+        }
         if (perfok == 1 && (g == "short" || g == "long")) {
             print "Share of CPU time in kernel page-fault handling (perf record -e cpu-clock -g: samples under exc_page_fault) / perf stat page-faults, one extra run:"
             print ""

@@ -34,6 +34,7 @@ if [ "$QUICK" = 1 ]; then
     MT_OPS=2000000
     PC_OPS=1000000
     LA_OPS=2000000
+    PHC_MIB=64            # phase change: MiB per fill
     PERF_SIZES="256"      # perf runs only for the seed's headline size in QUICK mode
     TMO=${BENCH_TIMEOUT:-30}
 else
@@ -43,12 +44,13 @@ else
     MT_OPS=20000000
     PC_OPS=6000000
     LA_OPS=16000000
+    PHC_MIB=256
     PERF_SIZES="256 512 1024 mixed"
     TMO=${BENCH_TIMEOUT:-180}
 fi
 case $REPS in ''|*[!0-9]*|0) die "REPS must be a positive integer" ;; esac
 
-for p in bench_random_mixed bench_prodcons bench_larson bench_launch; do
+for p in bench_random_mixed bench_prodcons bench_larson bench_launch bench_phase_change; do
     [ -x "$BB/$p" ] || die "$BB/$p missing - run 'make bench' (or 'make bench-progs')"
 done
 
@@ -88,10 +90,21 @@ peer_so() {
     [ -n "$PEER_SO" ] && [ -f "$PEER_SO" ] || { note "$1 skipped: no shared library found in dpkg -L $2"; return 1; }
 }
 
-# Contender table: name|kind|LD_PRELOAD|HAKMEM_SMALLMID_ENABLE   (kind: base, phase, peer)
+# Contender table: name|kind|LD_PRELOAD|HAKMEM_SMALLMID_ENABLE   (kind: base, phase, off, peer)
+# A phase whose Tiny backend (tiny_superslab.c) differs from the Baseline's also
+# runs with Small-Mid off ("<phase>-off"), so that ON vs OFF compares the
+# Small-Mid layer with Tiny on the same backend.
 CONTENDERS="Baseline|base|$BUILD/$FIRST_PHASE/libhakmem.so|0"
-for p in $PHASES; do CONTENDERS="$CONTENDERS
-$p|phase|$BUILD/$p/libhakmem.so|1"; done
+OFF_PHASES=""
+for p in $PHASES; do
+    CONTENDERS="$CONTENDERS
+$p|phase|$BUILD/$p/libhakmem.so|1"
+    if ! cmp -s "$p/tiny_superslab.c" "$FIRST_PHASE/tiny_superslab.c"; then
+        CONTENDERS="$CONTENDERS
+$p-off|off|$BUILD/$p/libhakmem.so|0"
+        OFF_PHASES="$OFF_PHASES $p"
+    fi
+done
 CONTENDERS="$CONTENDERS
 glibc|peer||"
 PEER_NAMES="glibc"
@@ -144,9 +157,11 @@ for s in 256 512 1024 mixed; do
 done
 addw "prodcons-mixed|prodcons|mixed|bench_prodcons|$PC_OPS 16 1024 1|loop|0"
 addw "larson-mixed|larson|mixed|bench_larson|$LA_OPS 16 1024 2|loop|0"
+addw "phase-64to512|phase|64to512|bench_phase_change|64 512 $PHC_MIB 300|loop|0"
+addw "phase-512to64|phase|512to64|bench_phase_change|512 64 $PHC_MIB 300|loop|0"
 NWORK=$(printf '%s\n' "$WORKLOADS" | wc -l)
 
-NHAK=$(printf '%s\n' "$CONTENDERS" | grep -c '|base|\||phase|')
+NHAK=$(printf '%s\n' "$CONTENDERS" | grep -c '|base|\||phase|\||off|')
 NPERF=0
 if [ "$PERF_OK" = 1 ]; then
     NPERF=$(( $(echo $PERF_SIZES | wc -w) * 2 * NHAK ))
@@ -164,7 +179,7 @@ RAW=$BASE.tsv
 PERFTSV=$BASE.perf.tsv
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hakmem-bench.XXXXXX") || die "mktemp failed"
 trap 'rm -rf "$TMP"' EXIT INT TERM
-printf 'workload\tgroup\tsize\tcontender\trep\tstatus\tops\tloop_s\twall_s\tops_per_sec\tmaxrss_kb\tminflt\tutime\tstime\n' > "$RAW"
+printf 'workload\tgroup\tsize\tcontender\trep\tstatus\tops\tloop_s\twall_s\tops_per_sec\tmaxrss_kb\tminflt\tutime\tstime\tend_rss_kb\n' > "$RAW"
 printf 'workload\tgroup\tsize\tcontender\tstatus\tsamples\tpf_samples\tpf_share\tperf_page_faults\n' > "$PERFTSV"
 
 T_START=$(date +%s)
@@ -195,13 +210,13 @@ run_one() {
                 if (!inl) v[kv[1]] = kv[2]; else if (kv[1] == "wall") wall = kv[2] }
             ops = v["ops"]; loop = v["seconds"];
             r = (metric == "wall") ? ops / wall : ops / loop;
-            printf "ok\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s", ops, loop, wall, r, v["maxrss_kb"], v["minflt"], v["utime"], v["stime"] }')
+            printf "ok\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s", ops, loop, wall, r, v["maxrss_kb"], v["minflt"], v["utime"], v["stime"], v["end_rss_kb"] }')
         printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$wid" "$grp" "$size" "$cname" "$rep" "$rec" >> "$RAW"
         val=$(printf '%s' "$rec" | cut -f5)
         log "[$N/$TOTAL] $wid rep $rep/$REPS $cname: $(fmt_m "$val") ops/s"
     else
         [ "$rc" = 124 ] && why="timeout after ${TMO}s" || why="exit $rc"
-        printf '%s\t%s\t%s\t%s\t%s\tFAIL\t\t\t\t\t\t\t\t\n' "$wid" "$grp" "$size" "$cname" "$rep" >> "$RAW"
+        printf '%s\t%s\t%s\t%s\t%s\tFAIL\t\t\t\t\t\t\t\t\t\n' "$wid" "$grp" "$size" "$cname" "$rep" >> "$RAW"
         log "[$N/$TOTAL] $wid rep $rep/$REPS $cname: FAILED ($why): $(tail -n 2 "$err" | tr '\n' ' ')"
     fi
 }
@@ -289,6 +304,7 @@ fi
         case $kind in
             base)  echo "  - **$cname**: $preload with HAKMEM_SMALLMID_ENABLE=0" ;;
             phase) echo "  - **$cname** (ON): $preload with HAKMEM_SMALLMID_ENABLE=1" ;;
+            off)   echo "  - **$cname**: $preload with HAKMEM_SMALLMID_ENABLE=0 (its Tiny backend differs from the Baseline's)" ;;
             peer)  echo "  - **$cname**: ${preload:-no LD_PRELOAD (system malloc)}" ;;
         esac
     done < "$TMP/contenders"
@@ -298,13 +314,14 @@ fi
     echo "  - **mt2**: \`bench_random_mixed $MT_OPS SIZE SIZE 2\` - the same churn on 2 threads"
     echo "  - **prodcons**: \`bench_prodcons $PC_OPS 16 1024 1\` - 1 producer allocates, 1 consumer frees (all frees remote)"
     echo "  - **larson**: \`bench_larson $LA_OPS 16 1024 2\` - 2 threads replace random blocks and swap block sets every 10000 replacements"
+    echo "  - **phase**: \`bench_phase_change FROM TO $PHC_MIB 300\` - fill $PHC_MIB MiB with FROM-byte blocks, free all, fill $PHC_MIB MiB with TO-byte blocks, free all, then 300 ms of a few small blocks; peak RSS and RSS at the end"
     echo "  - SIZE mixed = uniform random 16..1024 B; working set 8192 slots/thread, seed 42"
     echo "- perf: $( [ "$PERF_OK" = 1 ] && echo "one extra run per hakmem contender on short/long sizes $PERF_SIZES: \`perf record -e cpu-clock -g\` (share of the benchmark's samples whose callchain contains exc_page_fault) and \`perf stat -e page-faults\`" || echo "unavailable - $PERF_WHY")"
     echo "- wall time of the runs: ${ELAPSED}s"
     [ -n "$NOTES" ] && { echo "- notes:"; printf '%s\n' "$NOTES" | sed '/^$/d; s/^/  /'; }
     echo
     awk -f bench/report.awk -v mode=md -v contenders="$CONTORDER" -v peers="$PEER_NAMES" \
-        -v phases="$PHASES" -v perfok="$PERF_OK" "$RAW" "$PERFTSV"
+        -v phases="$PHASES" -v offs="$OFF_PHASES" -v perfok="$PERF_OK" "$RAW" "$PERFTSV"
     if [ -n "$PNG" ]; then echo; echo "![ops/s per size per contender]($(basename "$PNG"))"; fi
     echo
     echo "Raw per-run data: $(basename "$RAW"), $(basename "$PERFTSV")."

@@ -70,8 +70,9 @@ static size_t hak_usable_checked(const void *p, const char *api) {
     uintptr_t e = hak_registry_lookup(p);
     switch (hak_reg_kind(e)) {
     case HAK_REG_SMALL: {
-        unsigned shift = hak_tag_shift(hak_meta_from_ptr(p)->tag);
-        if (shift == 0) hak_bad_free(api, p, HAK_BLK_NEVER);     /* HAK_TAG_NONE */
+        const hak_slab_meta *m = hak_meta_from_ptr(p);
+        unsigned shift = hak_tag_shift(m->tag);
+        if (shift == 0) hak_slab_bad_unowned(m, p, api);          /* HAK_TAG_NONE */
         hak_blk_live_check(p, shift, api);
         return (size_t)1 << shift;
     }

@@ -13,9 +13,13 @@
  *   FREE : on a TLS list, a slab / segment freelist, a cache, or lost (phase 17-2)
  *   ALLOC: in the user's hands - the only state free() accepts                  */
 enum { HAK_BLK_NEVER = 0x00, HAK_BLK_FREE = 0x46 /* 'F' */, HAK_BLK_ALLOC = 0x41 /* 'A' */ };
+/* Not a state byte: what hak_bad_free is told for a pointer into a slab that no
+ * class owns (a slab hakmem keeps empty in a pool). */
+#define HAK_BLK_UNOWNED 0xffu
 
-/* "hakmem: <api>(): double free ..." for a FREE block, "... not the start of a
- * hakmem block" for anything else; then abort() (hak_report.c). */
+/* "hakmem: <api>(): double free ..." for a FREE block, "... memory hakmem holds
+ * unused ..." for an UNOWNED one, "... not the start of a hakmem block" for
+ * anything else; then abort() (hak_report.c). */
 void hak_bad_free(const char *api, const void *p, uint8_t state) HAK_NORETURN HAK_COLD;
 
 #endif /* HAK_BLOCK_H */

@@ -11,6 +11,7 @@ typedef enum hak_option_id {
     HAK_OPT_SMALLMID_ENABLE = 0,  /* HAKMEM_SMALLMID_ENABLE */
     HAK_OPT_STATS,                /* HAKMEM_STATS           */
     HAK_OPT_LARGE_CACHE,          /* HAKMEM_LARGE_CACHE     */
+    HAK_OPT_SS_WARM,              /* HAKMEM_SS_WARM         */
     HAK_OPT_COUNT
 } hak_option_id;
 

@@ -70,6 +70,8 @@ void hak_fatal_ptr(const char *api, const char *what, const void *p) {
 void hak_bad_free(const char *api, const void *p, uint8_t state) {
     if (state == HAK_BLK_FREE)
         hak_fatal_ptr(api, "double free or use of a freed pointer", p);
+    if (state == HAK_BLK_UNOWNED)
+        hak_fatal_ptr(api, "invalid pointer (memory hakmem holds unused: double free?)", p);
     hak_fatal_ptr(api, "invalid pointer (not the start of a hakmem block)", p);
 }
 

@@ -32,7 +32,12 @@ void hak_superslab_release(hak_superslab *ss) {
 }
 
 void hak_slab_assign(hak_slab_meta *m, unsigned tag, unsigned shift) {
-    hak_assert(m->used == 0);
+    hak_assert(m->used == 0 && m->tag == HAK_TAG_NONE);
+    /* The last owner's state bytes (if any) back to NEVER: a stale pointer of the old
+     * class then lands on NEVER, FREE or ALLOC of the new one, like any pointer. */
+    uint8_t *st = (uint8_t *)(hak_meta_base(m) + SLAB_STATE_OFF);
+    for (unsigned i = 0; i < m->carved; i++)
+        __atomic_store_n(&st[i], (uint8_t)HAK_BLK_NEVER, __ATOMIC_RELAXED);
     hak_track_defined((void *)(hak_meta_base(m) + SLAB_STATE_OFF),
                       hak_slab_blocks_off[shift] - SLAB_STATE_OFF);
     m->tag = (uint8_t)tag;
@@ -41,6 +46,22 @@ void hak_slab_assign(hak_slab_meta *m, unsigned tag, unsigned shift) {
     m->freelist = NULL;
     m->carved = 0;
     m->used = 0;
+}
+
+void hak_slab_reset(hak_slab_meta *m) {
+    hak_assert(m->used == 0 && m->tag != HAK_TAG_NONE);
+    __atomic_store_n(&m->tag, (uint8_t)HAK_TAG_NONE, __ATOMIC_RELAXED);
+    m->freelist = NULL;
+}
+
+void hak_slab_bad_unowned(const hak_slab_meta *m, const void *p, const char *api) {
+    unsigned shift = m->shift;                /* the last owner's, 0 if it never had one */
+    uintptr_t off = hak_slab_off(p);
+    if (shift && !(off & (((uintptr_t)1 << shift) - 1)) && off >= hak_slab_blocks_off[shift] &&
+        ((off - hak_slab_blocks_off[shift]) >> shift) < m->carved &&
+        __atomic_load_n(hak_blk_state(p, shift), __ATOMIC_RELAXED) == HAK_BLK_FREE)
+        hak_bad_free(api, p, HAK_BLK_FREE);
+    hak_bad_free(api, p, HAK_BLK_UNOWNED);
 }
 
 unsigned hak_slab_take(hak_slab_meta *m, void ***tail, unsigned max) {

@@ -111,8 +111,19 @@ void hak_superslab_release(hak_superslab *ss);
 
 /* ---- slab-level operations, under the owning pool's lock (hak_slab.c) ---- */
 
-/* Assign an empty slab to a class: tag, shift, capacity; carved = used = 0. */
+/* Assign a slab no class owns (tag HAK_TAG_NONE) to a class: tag, shift,
+ * capacity; carved = used = 0. */
 void hak_slab_assign(hak_slab_meta *m, unsigned tag, unsigned shift);
+/* A slab whose blocks are all back (used == 0) leaves its class: its tag becomes
+ * HAK_TAG_NONE, so a stale pointer into it is rejected until a class takes it
+ * again.  shift / capacity / carved and the state bytes keep the last owner's
+ * layout, so such a pointer is still named a double free when it is one;
+ * hak_slab_assign clears them for the next owner. */
+void hak_slab_reset(hak_slab_meta *m);
+/* free() of p in slab m whose tag is HAK_TAG_NONE: a block the last owner handed
+ * out and got back (FREE in its layout) is a double free; anything else is memory
+ * hakmem holds unused.  Aborts. */
+void hak_slab_bad_unowned(const hak_slab_meta *m, const void *p, const char *api) HAK_NORETURN HAK_COLD;
 /* Take up to max blocks (freelist first, then bump carving) and append them to the
  * chain whose last link is **tail (linked through word 0); *tail is advanced to the
  * new last link.  The caller NULL-terminates.  Returns the count; used += count. */

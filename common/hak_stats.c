@@ -123,6 +123,25 @@ HAK_EXPORT void hak_stats_print(void) {
     hak_buf_u64(&o, LD(g_hak_stats.threads_exited));
     hak_buf_str(&o, "\n");
     hak_buf_flush(&o);
+    const hak_pool_stats *ps = &g_hak_stats.pool;
+    if (LD(ps->slabs_put) | LD(ps->slabs_taken) | LD(ps->ss_decommitted) | LD(ps->ss_unmapped)) {
+        hak_buf_str(&o, "shared pool slabs_put ");
+        hak_buf_u64(&o, LD(ps->slabs_put));
+        hak_buf_str(&o, " slabs_taken ");
+        hak_buf_u64(&o, LD(ps->slabs_taken));
+        hak_buf_str(&o, " class_changes ");
+        hak_buf_u64(&o, LD(ps->class_changes));
+        hak_buf_str(&o, "\nshared pool superslabs warm ");
+        hak_buf_u64(&o, LD(ps->ss_warm));
+        hak_buf_str(&o, " reused ");
+        hak_buf_u64(&o, LD(ps->ss_reused));
+        hak_buf_str(&o, " decommitted ");
+        hak_buf_u64(&o, LD(ps->ss_decommitted));
+        hak_buf_str(&o, " unmapped ");
+        hak_buf_u64(&o, LD(ps->ss_unmapped));
+        hak_buf_str(&o, "\n");
+        hak_buf_flush(&o);
+    }
     print_os("os superslab", HAK_OS_SUPERSLAB);
     print_os("os mid      ", HAK_OS_MID);
     print_os("os large    ", HAK_OS_LARGE);

@@ -24,10 +24,22 @@ typedef struct hak_class_stats {
     uint64_t superslabs;                        /* slow: SuperSlabs mapped       */
 } hak_class_stats;
 
+/* A phase's shared pool of empty slabs (phase18 on; all zero before). */
+typedef struct hak_pool_stats {
+    uint64_t slabs_put;         /* slabs whose blocks all came back, into the pool  */
+    uint64_t slabs_taken;       /* slabs a class took from the pool                 */
+    uint64_t class_changes;     /* ... that a different class had owned before       */
+    uint64_t ss_warm;           /* SuperSlabs that went all-free and stayed mapped   */
+    uint64_t ss_reused;         /* all-free SuperSlabs (warm or cold) taken again    */
+    uint64_t ss_decommitted;    /* beyond the warm budget: pages back to the OS      */
+    uint64_t ss_unmapped;       /* unmapped under memory pressure (reclaim)          */
+} hak_pool_stats;
+
 typedef struct hak_stats {
     hak_class_stats tiny[TINY_NUM_CLASSES];
     hak_class_stats smallmid[SMALLMID_NUM_CLASSES];
     hak_class_stats mid[MID_NUM_CLASSES];
+    hak_pool_stats pool;
     uint64_t large_allocs, large_frees, large_cache_hits;
     uint64_t threads_started, threads_exited;
 } hak_stats;

@@ -12,5 +12,10 @@
 #define PHASE_SMALLMID_DEDICATED_SS   0        /* they are Tiny blocks (0xa0|5..7) */
 /* Blocks one Small-Mid TLS refill brings, for 256 / 512 / 1024 B. */
 #define PHASE_SMALLMID_REFILL_BATCH   { 1, 1, 1 }
+/* Small-Mid blocks carry their own tag 0xb0|class. */
+#define PHASE_SMALLMID_OWN_TAG        0
+/* Empty slabs go to a pool every class takes from; all-free SuperSlabs beyond
+ * HAKMEM_SS_WARM give their pages back to the OS. */
+#define PHASE_SS_REUSE                0
 
 #endif /* PHASE_TRAITS_H */

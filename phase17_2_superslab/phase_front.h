@@ -19,7 +19,8 @@ HAK_INLINE void *phase_small_alloc(size_t n) {
 
 /* p lies in a registered small SuperSlab. */
 HAK_INLINE void phase_small_free(void *p, const char *api) {
-    unsigned tag = hak_meta_from_ptr(p)->tag;
+    hak_slab_meta *m = hak_meta_from_ptr(p);
+    unsigned tag = m->tag;
     if (hak_likely((tag & HAK_TAG_KIND_MASK) == HAK_TAG_TINY)) {
         unsigned c = tag & HAK_TAG_CLASS_MASK;
         hak_blk_free_check(p, c + TINY_MIN_SHIFT, api);
@@ -32,7 +33,7 @@ HAK_INLINE void phase_small_free(void *p, const char *api) {
         smallmid_free(p, c);
         return;
     }
-    hak_bad_free(api, p, HAK_BLK_NEVER);
+    hak_slab_bad_unowned(m, p, api);               /* HAK_TAG_NONE: no class owns the slab */
 }
 
 #endif /* PHASE_FRONT_H */

@@ -12,5 +12,10 @@
 #define PHASE_SMALLMID_DEDICATED_SS   1
 /* Blocks one Small-Mid TLS refill brings, for 256 / 512 / 1024 B (the seed's). */
 #define PHASE_SMALLMID_REFILL_BATCH   { 16, 12, 8 }
+/* Small-Mid blocks carry their own tag 0xb0|class. */
+#define PHASE_SMALLMID_OWN_TAG        1
+/* Empty slabs go to a pool every class takes from; all-free SuperSlabs beyond
+ * HAKMEM_SS_WARM give their pages back to the OS. */
+#define PHASE_SS_REUSE                0
 
 #endif /* PHASE_TRAITS_H */

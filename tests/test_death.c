@@ -272,6 +272,10 @@ int hak_test_scenario(const char *name) {
         free(hide_ptr(p));
         return 0;
     }
+    if (strcmp(name, "warm-budget") == 0) {
+        extern int hak_test_warm_budget(void);
+        return hak_test_warm_budget();
+    }
     if (strcmp(name, "stats") == 0) {
         extern int hak_test_stats_workload(void);
         return hak_test_stats_workload();

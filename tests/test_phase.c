@@ -1,7 +1,8 @@
 /**
  * test_phase.c - what distinguishes one phase from another, asserted against the
  * traits the phase declares, as literals, in its phase_traits.h (test-only):
- *   PHASE_SMALLMID_DEDICATED_SS     Small-Mid blocks come from their own SuperSlabs
+ *   PHASE_SMALLMID_OWN_TAG          Small-Mid blocks carry 0xb0|class
+ *   PHASE_SMALLMID_DEDICATED_SS     ... in SuperSlabs of their own
  *   PHASE_SMALLMID_REFILL_BATCH     blocks a Small-Mid TLS refill brings, per class
  *   PHASE_SMALLMID_OVERFLOW_LEAKS   TLS-overflow frees are lost (the seed's 17-2)
  * Each test also asserts the HAKMEM_SMALLMID_ENABLE=0 side: 256..1024 B are Tiny's.
@@ -31,14 +32,16 @@ START_TEST(test_smallmid_block_origin) {
         unsigned tag = hak_meta_from_ptr(p)->tag;
         /* 256 -> 0, 300/512 -> 1, 513..1024 -> 2 (Small-Mid); Tiny: 5, 6, 7 */
         unsigned sc = n <= 256 ? 0 : n <= 512 ? 1 : 2, tc = TINY_OF_SMALLMID(sc);
-        if (smallmid_on() && PHASE_SMALLMID_DEDICATED_SS) {
-            /* 0xb0|class, in a SuperSlab no Tiny class shares. */
+        if (smallmid_on() && PHASE_SMALLMID_OWN_TAG) {
             ck_assert_msg(tag == (0xb0 | sc), "n=%zu tag 0x%x", n, tag);
-            hak_superslab *ss = hak_ss_from_ptr(p);
-            for (unsigned s = 0; s < ss->nassigned; s++)
-                ck_assert_msg((ss->slabs[s].tag & 0xf0) == 0xb0,
-                              "Small-Mid SuperSlab %p holds slab %u with tag 0x%x", (void *)ss, s,
-                              ss->slabs[s].tag);
+            if (PHASE_SMALLMID_DEDICATED_SS) {
+                /* ... in a SuperSlab no Tiny class shares (17-2 assigns slabs in order). */
+                hak_superslab *ss = hak_ss_from_ptr(p);
+                for (unsigned s = 0; s < ss->nassigned; s++)
+                    ck_assert_msg((ss->slabs[s].tag & 0xf0) == 0xb0,
+                                  "Small-Mid SuperSlab %p holds slab %u with tag 0x%x", (void *)ss,
+                                  s, ss->slabs[s].tag);
+            }
         } else {
             /* Tiny's own slabs: the Baseline, and Phase 17-1's front over Tiny. */
             ck_assert_msg(tag == (0xa0 | tc), "n=%zu tag 0x%x", n, tag);
@@ -155,6 +158,202 @@ START_TEST(test_overflowed_block_double_free) {
 }
 END_TEST
 
+
+/* ---- Phase 18: a slab changes class ---------------------------------------
+ * 64 B blocks fill slabs; once every block of a slab is back, a reuse phase gives the
+ * slab to the shared pool, and 512 B blocks are later carved from it.  A stale 64 B
+ * pointer into it must then be judged by the new layout: a free 512 B position is a
+ * double free, a never-carved one or a non-block offset is not a block start.
+ * Earlier phases keep the slab with its class: no 512 B block ever lands in it.
+ * Slab layouts (hak_geometry.h), as literals: 64 B blocks start at slab offset
+ * 3072, 512 B blocks at 2560. */
+#define CC_N64 (8 * 976)                    /* eight slabs' worth of 64 B blocks */
+static void *g_cc64[CC_N64];
+#define CC_MAX512 200000
+static void *g_cc512[CC_MAX512];
+
+static void *cc_alloc64(void *arg) {
+    (void)arg;
+    for (int i = 0; i < CC_N64; i++) g_cc64[i] = malloc(hide_size(64));
+    return NULL;
+}
+static void *cc_free64(void *arg) {
+    (void)arg;
+    for (int i = 0; i < CC_N64; i++) free(g_cc64[i]);
+    return NULL;                        /* thread exit: the TLS list goes back too */
+}
+static void run_thread(void *(*fn)(void *)) {
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, fn, NULL), 0);
+    pthread_join(t, NULL);
+}
+static void do_free_ptr(void *p) { free(p); }
+
+START_TEST(test_slab_changes_class) {
+    run_thread(cc_alloc64);
+    /* A slab all of whose 976 blocks ((65536 - 3072) / 64) are ours. */
+    uintptr_t best = 0;
+    int best_n = 0;
+    for (int i = 0; i < CC_N64 && best_n < 976; i += 61) {
+        ck_assert_ptr_nonnull(g_cc64[i]);
+        uintptr_t b = (uintptr_t)g_cc64[i] & ~(uintptr_t)0xffff;
+        int n = 0;
+        for (int k = 0; k < CC_N64; k++) n += ((uintptr_t)g_cc64[k] & ~(uintptr_t)0xffff) == b;
+        if (n > best_n) { best_n = n; best = b; }
+    }
+    ck_assert_msg(best_n == 976, "no slab is all ours: the best has %d of 976 blocks", best_n);
+    ck_assert_uint_eq(hak_meta_from_ptr((void *)best)->tag, 0xa0 | 3);
+    run_thread(cc_free64);
+    char *s = (char *)best;
+    unsigned tag_after = hak_meta_from_ptr(s)->tag;
+    /* A second free of one of its blocks, before anyone takes the slab again: a double
+     * free in every phase; a non-block offset in it: not a block start / unused. */
+    int st = death_run(do_free_ptr, s + 3072 + 64 * 5, g_out, sizeof g_out, 20);
+    assert_abort_msg(st, g_out, "free", REASON_DOUBLE, s + 3072 + 64 * 5);
+    st = death_run(do_free_ptr, s + 3072 + 8, g_out, sizeof g_out, 20);
+    assert_abort_msg(st, g_out, "free", PHASE_SS_REUSE ? REASON_UNOWNED : REASON_INTERIOR, s + 3072 + 8);
+    if (!PHASE_SS_REUSE) {
+        ck_assert_uint_eq(tag_after, 0xa0 | 3);             /* the slab stays 64 B's */
+    } else {
+        ck_assert_msg(tag_after == 0, "an empty slab kept its class: tag 0x%x", tag_after);
+    }
+    /* 512 B blocks until one lands in the slab (reuse) or 10 MiB of them (earlier). */
+    int limit = PHASE_SS_REUSE ? CC_MAX512 : 20000, n512 = 0, j2 = -1;
+    char *first = NULL;
+    while (n512 < limit) {
+        char *q = malloc(hide_size(512));
+        ck_assert_ptr_nonnull(q);
+        g_cc512[n512++] = q;
+        if ((uintptr_t)q >> 16 == (uintptr_t)s >> 16) {
+            if (!first) first = q;
+            if (q == s + 2560 + 2 * 512) { j2 = n512 - 1; break; }   /* blocks 0..2 carved */
+        }
+    }
+    if (!PHASE_SS_REUSE) {
+        ck_assert_msg(first == NULL, "a 512 B block %p landed in a 64 B slab", (void *)first);
+    } else {
+        ck_assert_msg(first != NULL && j2 >= 0, "%d blocks of 512 B, none from the emptied slab", n512);
+        unsigned tag = hak_meta_from_ptr(s)->tag;
+        ck_assert_msg(tag == (smallmid_on() ? 0xb1u : 0xa6u), "slab now has tag 0x%x", tag);
+        /* Block 1 of the new class goes back: FREE. */
+        for (int i = 0; i < n512; i++)
+            if (g_cc512[i] == s + 2560 + 512) { free(g_cc512[i]); g_cc512[i] = NULL; }
+        /* old 64 B block 0 (offset 3072) = new block 1: free -> double free */
+        st = death_run(do_free_ptr, s + 3072, g_out, sizeof g_out, 20);
+        assert_abort_msg(st, g_out, "free", REASON_DOUBLE, s + 3072);
+        /* old block 1 (3136): inside new block 1 -> not a block start */
+        st = death_run(do_free_ptr, s + 3136, g_out, sizeof g_out, 20);
+        assert_abort_msg(st, g_out, "free", REASON_INTERIOR, s + 3136);
+        /* old block 792 (53760) = new block 100, never carved -> not a block start */
+        st = death_run(do_free_ptr, s + 53760, g_out, sizeof g_out, 20);
+        assert_abort_msg(st, g_out, "free", REASON_INTERIOR, s + 53760);
+    }
+    for (int i = 0; i < n512; i++) free(g_cc512[i]);
+}
+END_TEST
+
+/* ---- Phase 18: SuperSlabs beyond the warm budget give their pages back ---- */
+
+static void *wb_chain;
+static void *wb_fill(void *arg) {
+    (void)arg;
+    for (int i = 0; i < (40 << 20) / 256; i++) {        /* 40 MiB of 256 B blocks */
+        void **p = malloc(hide_size(256));
+        if (!p) return (void *)1;
+        memset(p, 1, 256);
+        *p = wb_chain;
+        wb_chain = p;
+    }
+    return NULL;
+}
+static void *wb_free(void *arg) {
+    (void)arg;
+    while (wb_chain) { void *n = *(void **)wb_chain; free(wb_chain); wb_chain = n; }
+    return NULL;
+}
+
+/* Outside a Check test (a scenario): no ck_assert. */
+static size_t statm_rss(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, res = 0;
+    if (f) { if (fscanf(f, "%lu %lu", &size, &res) != 2) res = 0; fclose(f); }
+    return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
+}
+static int plain_thread(void *(*fn)(void *)) {
+    pthread_t t;
+    void *ret = NULL;
+    if (pthread_create(&t, NULL, fn, NULL) != 0) return -1;
+    pthread_join(t, &ret);
+    return ret ? -1 : 0;
+}
+
+/* Run by "--hak-scenario warm-budget" (HAKMEM_SS_WARM=2 in its environment). */
+int hak_test_warm_budget(void) {
+    if (plain_thread(wb_fill) != 0) return 4;
+    size_t full = statm_rss();
+    if (plain_thread(wb_free) != 0) return 5;
+    size_t after = statm_rss();
+    hak_os_counters c;
+    hak_os_counters_get(HAK_OS_SUPERSLAB, &c);
+    fprintf(stderr, "warm-budget rss_full_kb=%zu rss_after_kb=%zu decommitted_ss=%llu "
+            "bytes_decommitted=%llu\n", full >> 10, after >> 10,
+            (unsigned long long)g_hak_stats.pool.ss_decommitted,
+            (unsigned long long)c.bytes_decommitted);
+    return 0;
+}
+
+START_TEST(test_warm_budget) {
+    int st = scenario_run("warm-budget", "HAKMEM_SS_WARM=2", g_out, sizeof g_out, 60);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x: [%s]", st, g_out);
+    unsigned long long full, after, ndec, bytes;
+    const char *r = strstr(g_out, "warm-budget ");
+    ck_assert_msg(r && sscanf(r, "warm-budget rss_full_kb=%llu rss_after_kb=%llu decommitted_ss=%llu "
+                              "bytes_decommitted=%llu", &full, &after, &ndec, &bytes) == 4, "[%s]", g_out);
+    ck_assert_msg(full > 40000, "40 MiB of blocks, yet RSS %llu KiB", full);
+    if (PHASE_SS_REUSE) {
+        /* 40+ SuperSlabs went all-free; 2 stay warm, the rest give their pages back. */
+        ck_assert_msg(ndec >= 30, "only %llu SuperSlabs decommitted beyond a warm budget of 2", ndec);
+        ck_assert_msg(bytes >= ndec * ((1 << 20) - 4096), "%llu bytes for %llu SuperSlabs", bytes, ndec);
+        ck_assert_msg(after + 30000 < full, "RSS %llu -> %llu KiB: the pages did not go back", full, after);
+    } else {
+        ck_assert_msg(ndec == 0 && after + 30000 > full, "RSS %llu -> %llu KiB, %llu decommitted: "
+                      "this phase keeps its SuperSlabs", full, after, ndec);
+    }
+}
+END_TEST
+
+/* ---- memory moves between classes and back to the OS (bench_phase_change) ---- */
+#ifndef HAK_TEST_PREFIXED
+static void phase_change_run(const char *from, const char *to) {
+    char *dir = make_tmpdir("phasechange");
+    int rc = run_sh(dir, 1, "%s/bench_phase_change %s %s 256 300 > out", HAK_TEST_BENCH, from, to);
+    ck_assert_msg(rc == 0, "bench_phase_change %s %s: exit %d", from, to, rc);
+    char path[512];
+    snprintf(path, sizeof path, "%s/out", dir);
+    char *txt = read_file_all(path, NULL);
+    ck_assert_ptr_nonnull(txt);
+    const char *pk = strstr(txt, "peak_kb="), *en = strstr(txt, "end_rss_kb=");
+    ck_assert_msg(pk && en, "[%s]", txt);
+    long peak = atol(pk + 8), end = atol(en + 11);
+    if (PHASE_SS_REUSE) {
+        ck_assert_msg(peak <= 300 * 1024, "%s -> %s B: peak RSS %ld KiB > 300 MiB", from, to, peak);
+        ck_assert_msg(end <= 32 * 1024, "%s -> %s B: RSS %ld KiB after freeing all > 32 MiB", from, to, end);
+    } else {
+        /* Documented: a slab stays with its class and nothing goes back. */
+        ck_assert_msg(peak > 400 * 1024 && end > 256 * 1024, "%s -> %s B: peak %ld end %ld KiB",
+                      from, to, peak, end);
+    }
+    t_free(txt);
+    remove_tree(dir);
+    t_free(dir);
+}
+
+START_TEST(test_phase_change_64_512) { phase_change_run("64", "512"); }
+END_TEST
+START_TEST(test_phase_change_512_64) { phase_change_run("512", "64"); }
+END_TEST
+#endif
+
 Suite *phase_suite(void) {
     Suite *s = suite_create("phase");
     TCase *tc = tcase_create("smallmid");
@@ -163,6 +362,15 @@ Suite *phase_suite(void) {
     tcase_add_test(tc, test_smallmid_refill_batch);
     tcase_add_test(tc, test_smallmid_churn_superslabs);
     tcase_add_test(tc, test_overflowed_block_double_free);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("ss_reuse");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_slab_changes_class);
+    tcase_add_test(tc, test_warm_budget);
+#ifndef HAK_TEST_PREFIXED
+    tcase_add_test(tc, test_phase_change_64_512);
+    tcase_add_test(tc, test_phase_change_512_64);
+#endif
     suite_add_tcase(s, tc);
     return s;
 }

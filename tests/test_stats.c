@@ -3,6 +3,7 @@
  * in a re-exec'd copy of this binary (options are read once per process).
  */
 #include "test_util.h"
+#include "phase_traits.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -58,6 +59,14 @@ START_TEST(test_stats_report) {
     ck_assert_uint_ge(number_after(g_out, "large allocs "), 100);
     ck_assert_uint_ge(number_after(g_out, "threads started "), 2);
     ck_assert_uint_ge(number_after(g_out, " exited "), 1);
+    /* The shared pool of empty slabs reports itself where there is one. */
+    if (PHASE_SS_REUSE) {
+        ck_assert_uint_ge(number_after(g_out, "shared pool slabs_put "), 1);
+        ck_assert_uint_ge(number_after(g_out, " slabs_taken "), 1);
+        ck_assert_msg(strstr(g_out, "shared pool superslabs warm ") != NULL, "[%s]", g_out);
+    } else {
+        ck_assert_msg(strstr(g_out, "shared pool") == NULL, "[%s]", g_out);
+    }
     /* Routing: the Small-Mid front is used exactly when enabled. */
     unsigned long long refills = number_after(g_out, "SuperSlab refills: ");
     if (smallmid_mode()) {

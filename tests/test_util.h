@@ -84,6 +84,7 @@ void assert_abort_msg_at(const char *file, int line, int status, const char *tex
 #define REASON_FOREIGN  "invalid pointer (not allocated by hakmem)"
 #define REASON_INTERIOR "invalid pointer (not the start of a hakmem block)"
 #define REASON_DOUBLE   "double free or use of a freed pointer"
+#define REASON_UNOWNED  "invalid pointer (memory hakmem holds unused: double free?)"
 #define REASON_RELEASED "invalid pointer (memory hakmem already returned to the OS: double free?)"
 
 /* ---- external programs --------------------------------------------------- */
