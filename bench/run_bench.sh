@@ -90,28 +90,33 @@ peer_so() {
     [ -n "$PEER_SO" ] && [ -f "$PEER_SO" ] || { note "$1 skipped: no shared library found in dpkg -L $2"; return 1; }
 }
 
-# Contender table: name|kind|LD_PRELOAD|HAKMEM_SMALLMID_ENABLE   (kind: base, phase, off, peer)
-# A phase whose Tiny backend (tiny_superslab.c) differs from the Baseline's also
-# runs with Small-Mid off ("<phase>-off"), so that ON vs OFF compares the
-# Small-Mid layer with Tiny on the same backend.
-CONTENDERS="Baseline|base|$BUILD/$FIRST_PHASE/libhakmem.so|0"
+# Contender table: name|kind|LD_PRELOAD|HAKMEM_SMALLMID_ENABLE|more environment
+# (kind: base, phase, off, peer).  A phase whose Tiny backend (tiny_superslab.c)
+# differs from the Baseline's also runs with Small-Mid off ("<phase>-off"), so that
+# ON vs OFF compares the Small-Mid layer with Tiny on the same backend.  A phase
+# with a bench.env runs (ON and OFF) with the HAKMEM_* settings of its first
+# non-comment line - the setting its README entry documents for benchmarks.
+CONTENDERS="Baseline|base|$BUILD/$FIRST_PHASE/libhakmem.so|0|"
 OFF_PHASES=""
 for p in $PHASES; do
+    penv=""
+    [ -f "$p/bench.env" ] && penv=$(grep -v '^[[:space:]]*#' "$p/bench.env" | grep -m 1 .)
+    case " $penv " in *[!A-Za-z0-9_=\ ]*) die "$p/bench.env: only NAME=VALUE words allowed: $penv" ;; esac
     CONTENDERS="$CONTENDERS
-$p|phase|$BUILD/$p/libhakmem.so|1"
+$p|phase|$BUILD/$p/libhakmem.so|1|$penv"
     if ! cmp -s "$p/tiny_superslab.c" "$FIRST_PHASE/tiny_superslab.c"; then
         CONTENDERS="$CONTENDERS
-$p-off|off|$BUILD/$p/libhakmem.so|0"
+$p-off|off|$BUILD/$p/libhakmem.so|0|$penv"
         OFF_PHASES="$OFF_PHASES $p"
     fi
 done
 CONTENDERS="$CONTENDERS
-glibc|peer||"
+glibc|peer|||"
 PEER_NAMES="glibc"
 add_peer() { # name pkg regex
     if peer_so "$1" "$2" "$3"; then
         CONTENDERS="$CONTENDERS
-$1|peer|$PEER_SO|"
+$1|peer|$PEER_SO||"
         PEER_NAMES="$PEER_NAMES $1"
     fi
 }
@@ -191,11 +196,12 @@ fmt_m() { awk -v v="$1" 'BEGIN{ if (v=="" ) print "-"; else printf "%.2fM", v/1e
 N=0
 # run_one workload group size prog args metric contender kind preload enable rep
 run_one() {
-    wid=$1 grp=$2 size=$3 prog=$4 args=$5 metric=$6 cname=$7 preload=$9 enable=${10} rep=${11}
+    wid=$1 grp=$2 size=$3 prog=$4 args=$5 metric=$6 cname=$7 preload=$9 enable=${10} rep=${11} xenv=${12}
     N=$((N + 1))
     envs=""
     [ -n "$preload" ] && envs="LD_PRELOAD=$preload"
     [ -n "$enable" ] && envs="$envs HAKMEM_SMALLMID_ENABLE=$enable"
+    [ -n "$xenv" ] && envs="$envs $xenv"
     out=$TMP/out err=$TMP/err
     # shellcheck disable=SC2086
     timeout "$TMO" "$BB/bench_launch" $envs -- "$BB/$prog" $args >"$out" 2>"$err" </dev/null
@@ -223,14 +229,14 @@ run_one() {
 
 # perf_one: one extra run under perf record -g + perf stat -e page-faults
 perf_one() {
-    wid=$1 grp=$2 size=$3 prog=$4 args=$5 cname=$7 preload=$9 enable=${10}
+    wid=$1 grp=$2 size=$3 prog=$4 args=$5 cname=$7 preload=$9 enable=${10} xenv=${11}
     N=$((N + 1))
     # enough samples for a ~10 ms short run, ~2 kHz for the long ones
     if [ "$grp" = short ]; then period=50000; else period=500000; fi
     # shellcheck disable=SC2086
     timeout "$TMO" perf record -q -e cpu-clock -c "$period" -g -o "$TMP/perf.data" -- \
         perf stat -x, -e page-faults -o "$TMP/stat" -- \
-        env LD_PRELOAD="$preload" HAKMEM_SMALLMID_ENABLE="$enable" "$BB/$prog" $args \
+        env LD_PRELOAD="$preload" HAKMEM_SMALLMID_ENABLE="$enable" $xenv "$BB/$prog" $args \
         >"$TMP/out" 2>"$TMP/err" </dev/null
     rc=$?
     if [ "$rc" != 0 ]; then
@@ -256,15 +262,15 @@ printf '%s\n' "$CONTENDERS" > "$TMP/contenders"
 while IFS='|' read -r wid grp size prog args metric perfw; do
     rep=1
     while [ "$rep" -le "$REPS" ]; do
-        while IFS='|' read -r cname kind preload enable; do
-            run_one "$wid" "$grp" "$size" "$prog" "$args" "$metric" "$cname" "$kind" "$preload" "$enable" "$rep"
+        while IFS='|' read -r cname kind preload enable xenv; do
+            run_one "$wid" "$grp" "$size" "$prog" "$args" "$metric" "$cname" "$kind" "$preload" "$enable" "$rep" "$xenv"
         done < "$TMP/contenders"
         rep=$((rep + 1))
     done
     if [ "$PERF_OK" = 1 ] && [ "$perfw" = 1 ] && echo " $PERF_SIZES " | grep -q " $size "; then
-        while IFS='|' read -r cname kind preload enable; do
+        while IFS='|' read -r cname kind preload enable xenv; do
             [ "$kind" = peer ] && continue
-            perf_one "$wid" "$grp" "$size" "$prog" "$args" "$metric" "$cname" "$kind" "$preload" "$enable"
+            perf_one "$wid" "$grp" "$size" "$prog" "$args" "$metric" "$cname" "$kind" "$preload" "$enable" "$xenv"
         done < "$TMP/contenders"
     fi
 done < "$TMP/workloads"
@@ -300,11 +306,12 @@ fi
     echo "- machine: $(nproc) CPUs, $CPU; kernel $(uname -sr); $GCCV; $LIBCV"
     echo "- hakmem commit: $COMMIT; phases (oldest first): $PHASES"
     echo "- contenders, interleaved (A B C ... A B C ...), $REPS reps each, medians:"
-    while IFS='|' read -r cname kind preload enable; do
+    while IFS='|' read -r cname kind preload enable xenv; do
+        [ -n "$xenv" ] && xenv=" and $xenv (its bench.env)"
         case $kind in
             base)  echo "  - **$cname**: $preload with HAKMEM_SMALLMID_ENABLE=0" ;;
-            phase) echo "  - **$cname** (ON): $preload with HAKMEM_SMALLMID_ENABLE=1" ;;
-            off)   echo "  - **$cname**: $preload with HAKMEM_SMALLMID_ENABLE=0 (its Tiny backend differs from the Baseline's)" ;;
+            phase) echo "  - **$cname** (ON): $preload with HAKMEM_SMALLMID_ENABLE=1$xenv" ;;
+            off)   echo "  - **$cname**: $preload with HAKMEM_SMALLMID_ENABLE=0$xenv (its Tiny backend differs from the Baseline's)" ;;
             peer)  echo "  - **$cname**: ${preload:-no LD_PRELOAD (system malloc)}" ;;
         esac
     done < "$TMP/contenders"

@@ -16,6 +16,12 @@ const hak_option_desc hak_option_table[HAK_OPT_COUNT] = {
     [HAK_OPT_SS_WARM] = { "HAKMEM_SS_WARM", 8, 0, 4096,
         "phase18 on: all-free SuperSlabs kept with their pages (1 MiB each); beyond, "
         "their pages go back to the OS" },
+    [HAK_OPT_SS_PREWARM] = { "HAKMEM_SS_PREWARM", 0, 0, 4096,
+        "phase18_prewarm on: SuperSlabs (1 MiB each, all classes share them) mapped and "
+        "faulted in at start-up" },
+    [HAK_OPT_SS_HUGEPAGE] = { "HAKMEM_SS_HUGEPAGE", 0, 0, 1,
+        "phase18_prewarm on: 1 backs SuperSlabs with transparent huge pages (2 MiB-aligned "
+        "pairs, MADV_HUGEPAGE) where the kernel allows it" },
 };
 
 long g_hak_options[HAK_OPT_COUNT];

@@ -50,10 +50,36 @@ void hak_os_decommit(void *p, size_t len, hak_os_purpose why) {
     CNT_ADD(g_os[why].bytes_decommitted, len);
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23             /* Linux 5.14 */
+#endif
+
+size_t hak_os_populate(void *p, size_t len, hak_os_purpose why) {
+    len = len & ~(HAK_PAGE_SIZE - 1);
+    if (len == 0) return 0;
+    int saved = errno;
+    if (madvise(p, len, MADV_POPULATE_WRITE) != 0) {
+        /* An older kernel: touch each page (the memory is ours and zero). */
+        for (size_t off = 0; off < len; off += HAK_PAGE_SIZE)
+            __atomic_store_n((volatile char *)p + off, 0, __ATOMIC_RELAXED);
+    }
+    errno = saved;
+    CNT_ADD(g_os[why].bytes_populated, len);
+    return len;
+}
+
+int hak_os_hugepage(void *p, size_t len) {
+    int saved = errno;
+    int rc = madvise(p, len, MADV_HUGEPAGE);
+    errno = saved;
+    return rc == 0 ? 0 : -1;
+}
+
 void hak_os_counters_get(hak_os_purpose why, hak_os_counters *out) {
     out->maps = __atomic_load_n(&g_os[why].maps, __ATOMIC_RELAXED);
     out->unmaps = __atomic_load_n(&g_os[why].unmaps, __ATOMIC_RELAXED);
     out->bytes_mapped = __atomic_load_n(&g_os[why].bytes_mapped, __ATOMIC_RELAXED);
     out->bytes_released = __atomic_load_n(&g_os[why].bytes_released, __ATOMIC_RELAXED);
     out->bytes_decommitted = __atomic_load_n(&g_os[why].bytes_decommitted, __ATOMIC_RELAXED);
+    out->bytes_populated = __atomic_load_n(&g_os[why].bytes_populated, __ATOMIC_RELAXED);
 }

@@ -24,6 +24,7 @@ typedef struct hak_os_counters {
     uint64_t bytes_mapped;    /* total bytes ever mapped                 */
     uint64_t bytes_released;  /* total bytes ever unmapped               */
     uint64_t bytes_decommitted; /* bytes handed back with MADV_DONTNEED  */
+    uint64_t bytes_populated;   /* bytes faulted in ahead (prewarm)      */
 } hak_os_counters;
 
 /* Map len bytes (rounded up to a page) aligned to align (a power of two >= page).
@@ -33,6 +34,13 @@ void *hak_os_map(size_t len, size_t align, hak_os_purpose why);
 void hak_os_unmap(void *p, size_t len, hak_os_purpose why);
 /* Give the pages back to the OS but keep the address range (reads return zero). */
 void hak_os_decommit(void *p, size_t len, hak_os_purpose why);
+/* Fault every page of a mapped range in now, in one call (MADV_POPULATE_WRITE; where
+ * the kernel lacks it, one write per page).  Returns the bytes populated. */
+size_t hak_os_populate(void *p, size_t len, hak_os_purpose why);
+/* Ask for transparent huge pages on a mapped range (MADV_HUGEPAGE).  Returns 0 if
+ * the kernel took the advice, -1 if it cannot (no THP, mode "never"): then the
+ * range simply stays on small pages. */
+int hak_os_hugepage(void *p, size_t len);
 
 void hak_os_counters_get(hak_os_purpose why, hak_os_counters *out);
 

@@ -12,17 +12,21 @@ const uint16_t hak_slab_blocks_off[SLAB_MAX_SHIFT + 1] = {
     SLAB_BLOCKS_OFF(7), SLAB_BLOCKS_OFF(8), SLAB_BLOCKS_OFF(9), SLAB_BLOCKS_OFF(10),
 };
 
-hak_superslab *hak_superslab_new(unsigned pool) {
-    hak_superslab *ss = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_SUPERSLAB);
-    if (!ss) return NULL;
+hak_superslab *hak_superslab_init(void *base, unsigned pool) {
+    hak_superslab *ss = base;
     hak_track_defined(ss, SLAB_HDR_RESERVE);
     ss->magic = HAK_SS_MAGIC;
     ss->pool = (uint8_t)pool;
     for (unsigned i = 0; i < SLABS_PER_SS; i++) ss->slabs[i].idx = i;
-    if (hak_registry_set((uintptr_t)ss, SS_SIZE, ss, HAK_REG_SMALL) != 0) {
-        hak_os_unmap(ss, SS_SIZE, HAK_OS_SUPERSLAB);
-        return NULL;
-    }
+    if (hak_registry_set((uintptr_t)ss, SS_SIZE, ss, HAK_REG_SMALL) != 0) return NULL;
+    return ss;
+}
+
+hak_superslab *hak_superslab_new(unsigned pool) {
+    void *base = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_SUPERSLAB);
+    if (!base) return NULL;
+    hak_superslab *ss = hak_superslab_init(base, pool);
+    if (!ss) hak_os_unmap(base, SS_SIZE, HAK_OS_SUPERSLAB);
     return ss;
 }
 

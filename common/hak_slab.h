@@ -106,6 +106,10 @@ HAK_INLINE void hak_blk_live_check(const void *p, unsigned shift, const char *ap
 /* Map, initialise and register a SuperSlab for a phase pool (pool id is the phase's).
  * Returns NULL (errno ENOMEM) when the OS or the registry has no memory. */
 hak_superslab *hak_superslab_new(unsigned pool);
+/* Initialise and register a SuperSlab at base (SS_SIZE-aligned, SS_SIZE bytes of a
+ * mapping the caller made with hak_os_map(.., HAK_OS_SUPERSLAB)).  NULL when the
+ * registry has no memory; the caller then unmaps. */
+hak_superslab *hak_superslab_init(void *base, unsigned pool);
 /* Unregister (tombstone) and unmap a SuperSlab none of whose blocks is out. */
 void hak_superslab_release(hak_superslab *ss);
 

@@ -67,6 +67,10 @@ static void print_os(const char *name, hak_os_purpose why) {
     hak_buf_u64(&o, c.bytes_released);
     hak_buf_str(&o, " bytes_decommitted ");
     hak_buf_u64(&o, c.bytes_decommitted);
+    if (c.bytes_populated) {
+        hak_buf_str(&o, " bytes_populated ");
+        hak_buf_u64(&o, c.bytes_populated);
+    }
     hak_buf_str(&o, "\n");
     hak_buf_flush(&o);
 }
@@ -124,7 +128,8 @@ HAK_EXPORT void hak_stats_print(void) {
     hak_buf_str(&o, "\n");
     hak_buf_flush(&o);
     const hak_pool_stats *ps = &g_hak_stats.pool;
-    if (LD(ps->slabs_put) | LD(ps->slabs_taken) | LD(ps->ss_decommitted) | LD(ps->ss_unmapped)) {
+    if (LD(ps->slabs_put) | LD(ps->slabs_taken) | LD(ps->ss_decommitted) | LD(ps->ss_unmapped) |
+        LD(ps->ss_prewarmed)) {
         hak_buf_str(&o, "shared pool slabs_put ");
         hak_buf_u64(&o, LD(ps->slabs_put));
         hak_buf_str(&o, " slabs_taken ");
@@ -139,6 +144,12 @@ HAK_EXPORT void hak_stats_print(void) {
         hak_buf_u64(&o, LD(ps->ss_decommitted));
         hak_buf_str(&o, " unmapped ");
         hak_buf_u64(&o, LD(ps->ss_unmapped));
+        if (LD(ps->ss_prewarmed) | LD(ps->ss_huge)) {
+            hak_buf_str(&o, " prewarmed ");
+            hak_buf_u64(&o, LD(ps->ss_prewarmed));
+            hak_buf_str(&o, " huge ");
+            hak_buf_u64(&o, LD(ps->ss_huge));
+        }
         hak_buf_str(&o, "\n");
         hak_buf_flush(&o);
     }

@@ -33,6 +33,8 @@ typedef struct hak_pool_stats {
     uint64_t ss_reused;         /* all-free SuperSlabs (warm or cold) taken again    */
     uint64_t ss_decommitted;    /* beyond the warm budget: pages back to the OS      */
     uint64_t ss_unmapped;       /* unmapped under memory pressure (reclaim)          */
+    uint64_t ss_prewarmed;      /* mapped and faulted in at start-up (prewarm)       */
+    uint64_t ss_huge;           /* mapped in 2 MiB pairs the kernel may back huge    */
 } hak_pool_stats;
 
 typedef struct hak_stats {

@@ -17,5 +17,8 @@
 /* Empty slabs go to a pool every class takes from; all-free SuperSlabs beyond
  * HAKMEM_SS_WARM give their pages back to the OS. */
 #define PHASE_SS_REUSE                0
+/* HAKMEM_SS_PREWARM maps and faults SuperSlabs in at start-up; HAKMEM_SS_HUGEPAGE
+ * maps them in 2 MiB pairs with MADV_HUGEPAGE. */
+#define PHASE_SS_PREWARM              0
 
 #endif /* PHASE_TRAITS_H */

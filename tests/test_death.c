@@ -272,6 +272,14 @@ int hak_test_scenario(const char *name) {
         free(hide_ptr(p));
         return 0;
     }
+    if (strcmp(name, "prewarm") == 0) {
+        extern int hak_test_prewarm(void);
+        return hak_test_prewarm();
+    }
+    if (strcmp(name, "free-all") == 0) {
+        extern int hak_test_free_all(void);
+        return hak_test_free_all();
+    }
     if (strcmp(name, "warm-budget") == 0) {
         extern int hak_test_warm_budget(void);
         return hak_test_warm_budget();

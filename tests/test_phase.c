@@ -322,6 +322,119 @@ START_TEST(test_warm_budget) {
 }
 END_TEST
 
+
+/* ---- Phase 18 Box SS-Prewarm ----------------------------------------------- */
+
+static long thread_minflt(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return ru.ru_minflt;
+}
+
+/* Run by "--hak-scenario prewarm": what start-up mapped, then the faults of the first
+ * refills (4 MiB of 256 B blocks, this thread only). */
+int hak_test_prewarm(void) {
+    hak_os_counters c;
+    hak_os_counters_get(HAK_OS_SUPERSLAB, &c);
+    unsigned long long pre = g_hak_stats.pool.ss_prewarmed;
+    unsigned long long populated = c.bytes_populated, maps = c.maps;
+    long f0 = thread_minflt();
+    void *chain = NULL;
+    for (int i = 0; i < (4 << 20) / 256; i++) {
+        void **p = malloc(hide_size(256));
+        if (!p) return 4;
+        memset(p, 7, 256);
+        *p = chain;
+        chain = p;
+    }
+    long faults = thread_minflt() - f0;
+    unsigned long long huge = g_hak_stats.pool.ss_huge;
+    while (chain) { void *n = *(void **)chain; free(chain); chain = n; }
+    fprintf(stderr, "prewarm prewarmed=%llu huge=%llu populated=%llu maps=%llu faults=%ld\n", pre,
+            huge, populated, maps, faults);
+    return 0;
+}
+
+static void prewarm_scenario(const char *env, unsigned long long *pre, unsigned long long *huge,
+                             unsigned long long *populated, long *faults) {
+    int st = scenario_run("prewarm", env, g_out, sizeof g_out, 60);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status 0x%x: [%s]", env, st, g_out);
+    const char *r = strstr(g_out, "prewarm ");
+    unsigned long long maps;
+    ck_assert_msg(r && sscanf(r, "prewarm prewarmed=%llu huge=%llu populated=%llu maps=%llu faults=%ld",
+                              pre, huge, populated, &maps, faults) == 5, "[%s]", g_out);
+}
+
+START_TEST(test_prewarm_before_first_alloc) {
+    unsigned long long pre, huge, populated, pre0, huge0, populated0;
+    long faults, faults0;
+    prewarm_scenario("HAKMEM_SS_PREWARM=8", &pre, &huge, &populated, &faults);
+    prewarm_scenario("HAKMEM_SS_PREWARM=0", &pre0, &huge0, &populated0, &faults0);
+    /* 4 MiB of fresh blocks first-touch about 1000 pages where nothing was prewarmed. */
+    ck_assert_msg(faults0 >= 500, "without prewarm, 4 MiB of blocks took only %ld faults", faults0);
+    ck_assert_uint_eq(pre0, 0);
+    if (PHASE_SS_PREWARM) {
+        ck_assert_msg(pre == 8, "%llu SuperSlabs prewarmed, want 8", pre);
+        ck_assert_msg(populated >= 8ull << 20, "only %llu bytes faulted in at start-up", populated);
+        ck_assert_msg(faults < 64, "the first refills from prewarmed SuperSlabs took %ld faults", faults);
+    } else {
+        ck_assert_msg(pre == 0 && populated == 0 && faults >= 500,
+                      "HAKMEM_SS_PREWARM=8 changed this phase: %llu prewarmed, %ld faults", pre, faults);
+    }
+}
+END_TEST
+
+START_TEST(test_hugepage_faults) {
+    unsigned long long pre, huge, populated, pre0, huge0, populated0;
+    long faults, faults0;
+    prewarm_scenario("HAKMEM_SS_HUGEPAGE=1", &pre, &huge, &populated, &faults);
+    prewarm_scenario("HAKMEM_SS_HUGEPAGE=0", &pre0, &huge0, &populated0, &faults0);
+    ck_assert_uint_eq(huge0, 0);
+    if (!PHASE_SS_PREWARM) {
+        ck_assert_msg(huge == 0, "HAKMEM_SS_HUGEPAGE=1 changed this phase");
+    } else if (huge == 0) {
+        /* The kernel refused MADV_HUGEPAGE (THP "never"): small pages, no error. */
+        ck_assert_msg(faults >= 500, "no huge pages, yet only %ld faults", faults);
+    } else {
+        ck_assert_msg(faults * 4 <= faults0, "huge pages: %ld faults, small pages: %ld (want 4x fewer)",
+                      faults, faults0);
+    }
+}
+END_TEST
+
+/* Run by "--hak-scenario free-all": 64 MiB of 256 B blocks, all freed (other threads),
+ * RSS before and after. */
+int hak_test_free_all(void) {
+    wb_chain = NULL;
+    for (int k = 0; k < 2; k++) { if (plain_thread(wb_fill) != 0) return 4; }   /* 80 MiB */
+    size_t full = statm_rss();
+    if (plain_thread(wb_free) != 0) return 5;
+    fprintf(stderr, "free-all rss_full_kb=%zu rss_after_kb=%zu\n", full >> 10, statm_rss() >> 10);
+    return 0;
+}
+
+static void free_all_gives_back(const char *env) {
+    int st = scenario_run("free-all", env, g_out, sizeof g_out, 60);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status 0x%x: [%s]", env, st, g_out);
+    unsigned long long full, after;
+    const char *r = strstr(g_out, "free-all ");
+    ck_assert_msg(r && sscanf(r, "free-all rss_full_kb=%llu rss_after_kb=%llu", &full, &after) == 2,
+                  "[%s]", g_out);
+    ck_assert_msg(full >= 80000, "%s: 80 MiB of blocks, RSS %llu KiB", env, full);
+    if (PHASE_SS_REUSE)     /* the budget (16 MiB here) and the process stay; the rest goes back */
+        ck_assert_msg(after <= 40 * 1024, "%s: RSS %llu -> %llu KiB after freeing everything", env,
+                      full, after);
+    else
+        ck_assert_msg(after + 40 * 1024 > full, "%s: RSS %llu -> %llu KiB", env, full, after);
+}
+
+START_TEST(test_prewarm_free_all_gives_back) {
+    free_all_gives_back("HAKMEM_SS_PREWARM=16");
+    free_all_gives_back("HAKMEM_SS_PREWARM=16 HAKMEM_SS_HUGEPAGE=1");
+    free_all_gives_back("HAKMEM_SS_HUGEPAGE=1");
+}
+END_TEST
+
 /* ---- memory moves between classes and back to the OS (bench_phase_change) ---- */
 #ifndef HAK_TEST_PREFIXED
 static void phase_change_run(const char *from, const char *to) {
@@ -367,6 +480,9 @@ Suite *phase_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_slab_changes_class);
     tcase_add_test(tc, test_warm_budget);
+    tcase_add_test(tc, test_prewarm_before_first_alloc);
+    tcase_add_test(tc, test_hugepage_faults);
+    tcase_add_test(tc, test_prewarm_free_all_gives_back);
 #ifndef HAK_TEST_PREFIXED
     tcase_add_test(tc, test_phase_change_64_512);
     tcase_add_test(tc, test_phase_change_512_64);

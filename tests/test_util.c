@@ -137,7 +137,10 @@ int scenario_run(const char *name, const char *env_assign, char *out, size_t out
         close(fds[0]);
         dup2(fds[1], 2);
         close(fds[1]);
-        if (env_assign) putenv((char *)env_assign);
+        if (env_assign) {                  /* "A=1 B=2": each assignment */
+            char *copy = strdup(env_assign), *save = NULL;
+            for (char *a = strtok_r(copy, " ", &save); a; a = strtok_r(NULL, " ", &save)) putenv(a);
+        }
         alarm(timeout_s);          /* survives execve */
         /* The binary by its own path: under valgrind /proc/self/exe is the tool. */
         execl(g_test_exe[0] ? g_test_exe : "/proc/self/exe", "hak_tests", "--hak-scenario",

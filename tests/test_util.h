@@ -64,8 +64,8 @@ static inline uint64_t rng_next(uint64_t *s) {
  * `timeout_s`).  Captured stderr into out (NUL-terminated).  Returns the raw
  * waitpid status. */
 int death_run(void (*fn)(void *), void *arg, char *out, size_t outsz, unsigned timeout_s);
-/* Re-exec this binary (/proc/self/exe) with an extra environment assignment
- * (may be NULL) and the hidden argument "--hak-scenario NAME"; stderr captured as
+/* Re-exec this binary (/proc/self/exe) with extra environment assignments
+ * ("A=1 B=2", may be NULL) and the hidden argument "--hak-scenario NAME"; stderr captured as
  * in death_run.  Returns the raw status. */
 int scenario_run(const char *name, const char *env_assign, char *out, size_t outsz,
                  unsigned timeout_s);

@@ -1,0 +1,97 @@
+/**
+ * hakmem_smallmid.c - Small-Mid allocator front (Phase 18 SS-Reuse and SS-Prewarm).
+ *
+ * Strategy (the seed's): the Phase 17-1 TLS front, refilled in batches from the
+ * Small-Mid SuperSlab backend; an overflowing TLS list now returns its older half
+ * to the slabs (17-2 lost those blocks).
+ */
+#include "hakmem_smallmid.h"
+#include "hakmem_smallmid_superslab.h"
+#include "hak_backend.h"
+#include "hak_options.h"
+
+#include <errno.h>
+
+int g_hak_smallmid_enabled;
+HAK_TLS hak_tls_bin t_hak_smallmid_bins[SMALLMID_NUM_CLASSES];
+
+static const uint32_t smallmid_tls_capacity[SMALLMID_NUM_CLASSES] = {
+    SMALLMID_TLS_CAP_256B, SMALLMID_TLS_CAP_512B, SMALLMID_TLS_CAP_1KB,
+};
+
+static void smallmid_init(void) {
+    g_hak_smallmid_enabled = hak_option(HAK_OPT_SMALLMID_ENABLE) == 1;
+}
+
+static void smallmid_thread_init(void) {
+    for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++)
+        t_hak_smallmid_bins[c].cap = smallmid_tls_capacity[c];
+}
+
+static const int smallmid_refill_batch_size[SMALLMID_NUM_CLASSES] = {
+    SMALLMID_REFILL_BATCH_256B, SMALLMID_REFILL_BATCH_512B, SMALLMID_REFILL_BATCH_1KB,
+};
+
+/* smallmid_tls_refill: one batch from the Small-Mid SuperSlabs; the first block is
+ * returned, the rest pushed on the TLS list (in order, so they pop in address order). */
+static void *smallmid_tls_refill(unsigned c) {
+    void *batch[SMALLMID_REFILL_BATCH_MAX];
+    hak_tls_bin *b = &t_hak_smallmid_bins[c];
+    int max = b->cap ? smallmid_refill_batch_size[c] : 1;   /* exiting thread: 1 */
+    int n = hak_smallmid_refill_batch((int)c, batch, max);
+    if (n == 0) return NULL;
+    HAK_STAT_SLOW_ADD(smallmid[c].refills, 1);
+    HAK_STAT_SLOW_ADD(smallmid[c].refill_blocks, n);
+    for (int i = n - 1; i >= 1; i--) hak_bin_push(b, batch[i]);
+    return batch[0];
+}
+
+void *hak_smallmid_alloc_slow(unsigned c) {
+    if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
+    hak_tls_bin *b = &t_hak_smallmid_bins[c];
+    if (b->head) return smallmid_alloc(smallmid_class_size(c));
+    HAK_STAT_SLOW_ADD(smallmid[c].tls_misses, 1);
+    void *p = smallmid_tls_refill(c);
+    if (hak_unlikely(p == NULL) && hak_reclaim()) p = smallmid_tls_refill(c);
+    if (hak_unlikely(p == NULL)) { errno = ENOMEM; return NULL; }
+    HAK_STAT_HOT_INC(smallmid[c].allocs);
+    hak_blk_mark_alloc(p, c + SMALLMID_MIN_SHIFT);
+    return p;
+}
+
+void hak_smallmid_free_slow(void *p, unsigned c) {
+    if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
+    hak_tls_bin *b = &t_hak_smallmid_bins[c];
+    if (b->count < b->cap) { hak_bin_push(b, p); return; }
+    if (b->cap == 0) {                    /* exiting thread: straight back */
+        *(void **)p = NULL;
+        hak_smallmid_superslab_free_chain(c, p);
+        return;
+    }
+    /* TLS full (the seed's TODO, Phase 17-2.1, done): the older half of the list goes
+     * back to its slabs' freelists in one chain, one lock round trip. */
+    hak_bin_push(b, p);
+    uint32_t n;
+    void *chain = hak_bin_split(b, b->cap / 2, &n);
+    HAK_STAT_SLOW_ADD(smallmid[c].flushes, 1);
+    HAK_STAT_SLOW_ADD(smallmid[c].flush_blocks, n);
+    hak_smallmid_superslab_free_chain(c, chain);
+}
+
+/* Thread exit: the TLS blocks go back to their slabs' freelists. */
+static void smallmid_thread_exit(void) {
+    for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) {
+        hak_tls_bin *b = &t_hak_smallmid_bins[c];
+        uint32_t n;
+        void *chain = hak_bin_split(b, 0, &n);
+        b->cap = 0;
+        if (n) hak_smallmid_superslab_free_chain(c, chain);
+    }
+}
+
+const hak_layer hak_smallmid_front_layer = {
+    .name = "smallmid front",
+    .init = smallmid_init,
+    .thread_init = smallmid_thread_init,
+    .thread_exit = smallmid_thread_exit,
+};

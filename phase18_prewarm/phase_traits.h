@@ -1,0 +1,24 @@
+/**
+ * phase_traits.h - what this phase promises, for the shared tests only (no
+ * allocator source includes it).  Values are literals on purpose: a wrong
+ * constant in the allocator must fail a test, not move the expectation with it.
+ */
+#ifndef PHASE_TRAITS_H
+#define PHASE_TRAITS_H
+
+/* TLS-overflow frees of Small-Mid blocks are lost (HAKMEM_SMALLMID_ENABLE=1). */
+#define PHASE_SMALLMID_OVERFLOW_LEAKS 0        /* they go back to their slabs     */
+/* Small-Mid blocks live in SuperSlabs of their own (tag 0xb0|class). */
+#define PHASE_SMALLMID_DEDICATED_SS   0        /* own slabs (0xb0|class), shared SuperSlabs */
+/* Blocks one Small-Mid TLS refill brings, for 256 / 512 / 1024 B (the seed's). */
+#define PHASE_SMALLMID_REFILL_BATCH   { 16, 12, 8 }
+/* Small-Mid blocks carry their own tag 0xb0|class. */
+#define PHASE_SMALLMID_OWN_TAG        1
+/* Empty slabs go to a pool every class takes from; all-free SuperSlabs beyond
+ * HAKMEM_SS_WARM give their pages back to the OS. */
+#define PHASE_SS_REUSE                1
+/* HAKMEM_SS_PREWARM maps and faults SuperSlabs in at start-up; HAKMEM_SS_HUGEPAGE
+ * maps them in 2 MiB pairs with MADV_HUGEPAGE. */
+#define PHASE_SS_PREWARM              1
+
+#endif /* PHASE_TRAITS_H */
