@@ -2,7 +2,8 @@
  * hak_api.c - the public API (hak_* and, by alias, the glibc malloc family): the
  * top floor.  Process init, threads, fork and reclaim are hak_life.c's.
  *
- * Routing:   n <= 1 KiB   -> the phase's front (phase_front.h: Tiny, Small-Mid)
+ * Routing:   n <= 1 KiB   -> the small front (hak_front.h: Tiny and Small-Mid bins,
+ *                             routed by tables the phase fills at init)
  *            n <= 64 KiB  -> Mid (hak_mid.h)
  *            larger       -> Large (hak_large.h)
  * free() finds the owner through the registry (hak_registry.h) without touching
@@ -19,8 +20,12 @@
 #include "hak_mid.h"
 #include "hak_registry.h"
 #include "hak_report.h"
+#include "hak_slab.h"
+#include "hak_slabmap.h"
 #include "hak_track.h"
-#include "phase_front.h"
+#include "hak_front.h"
+#include "hakmem_smallmid.h"
+#include "tiny_front.h"
 
 #include <errno.h>
 #include <string.h>
@@ -30,16 +35,33 @@
 /* Internal entry points                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* The small front's slow paths, by the front that owns the bin. */
+static HAK_NOINLINE void *hak_small_alloc_slow(unsigned bin) {
+    if (bin < HAK_BIN_SMALLMID) return hak_tiny_alloc_slow(bin - HAK_BIN_TINY);
+    return hak_smallmid_alloc_slow(bin - HAK_BIN_SMALLMID);
+}
+static HAK_NOINLINE void hak_small_free_slow(void *p, unsigned bin) {
+    if (bin < HAK_BIN_SMALLMID) hak_tiny_free_slow(p, bin - HAK_BIN_TINY);
+    else hak_smallmid_free_slow(p, bin - HAK_BIN_SMALLMID);
+}
+
 HAK_INLINE void *hak_alloc_inline(size_t n) {
-    if (hak_likely(n <= TINY_MAX_SIZE)) return phase_small_alloc(n);
+    if (hak_likely(n <= TINY_MAX_SIZE)) {
+        unsigned bin = g_hak_size_bin[n];
+        void *p = hak_front_pop(bin);
+        return hak_likely(p != NULL) ? p : hak_small_alloc_slow(bin);
+    }
     if (n <= MID_MAX_SIZE) return mid_alloc(n);
     hak_ensure_init();
     int zeroed;
     return hak_large_alloc(n, 0, &zeroed);
 }
 
-static HAK_NOINLINE void hak_free_other(void *p, uintptr_t e, const char *api) {
+/* Not a block of a slab some class owns (slab map 0): NULL, Mid, Large, or an error. */
+static HAK_NOINLINE void hak_free_other(void *p, const char *api) {
+    if (p == NULL) return;
     int saved = errno;
+    uintptr_t e = hak_registry_lookup(p);
     switch (hak_reg_kind(e)) {
     case HAK_REG_MID:
         mid_free((hak_mid_segment *)hak_reg_header(e), p, api);
@@ -47,6 +69,8 @@ static HAK_NOINLINE void hak_free_other(void *p, uintptr_t e, const char *api) {
     case HAK_REG_LARGE:
         hak_large_free((hak_large_hdr *)hak_reg_header(e), p, api);
         break;
+    case HAK_REG_SMALL:                       /* a slab no class owns */
+        hak_slab_bad_unowned(hak_meta_from_ptr(p), p, api);
     case HAK_REG_RELEASED:
         hak_fatal_ptr(api, "invalid pointer (memory hakmem already returned to the OS: "
                            "double free?)", p);
@@ -56,26 +80,33 @@ static HAK_NOINLINE void hak_free_other(void *p, uintptr_t e, const char *api) {
     errno = saved;
 }
 
+/* free(): one slab-map read tells a small block's bin (hak_slabmap.h); every exit
+ * but the push is a tail jump. */
 HAK_INLINE void hak_free_inline(void *p, const char *api) {
-    uintptr_t e = hak_registry_lookup(p);
-    if (hak_likely(hak_reg_kind(e) == HAK_REG_SMALL)) {
-        phase_small_free(p, api);
+    unsigned bin = hak_slabmap_code(p);
+    if (hak_likely(bin != 0)) {
+        hak_tls_bin *b = &t_hak_bins[bin];
+        unsigned bad = hak_front_release(p, b);
+        if (hak_unlikely(bad)) { hak_front_bad(p, bad & 0xffu, api); return; }
+        HAK_BIN_STAT_HOT_INC(bin, frees);
+        if (hak_unlikely(b->count >= b->cap)) { hak_small_free_slow(p, bin); return; }
+        hak_bin_push(b, p);
         return;
     }
-    hak_free_other(p, e, api);
+    hak_free_other(p, api);
 }
 
 /* Usable size of a live block; aborts on a pointer free() would reject. */
 static size_t hak_usable_checked(const void *p, const char *api) {
+    unsigned bin = hak_slabmap_code(p);
+    if (hak_likely(bin != 0)) {
+        hak_front_live_check(p, bin, api);
+        return (size_t)1 << t_hak_bins[bin].shift;
+    }
     uintptr_t e = hak_registry_lookup(p);
     switch (hak_reg_kind(e)) {
-    case HAK_REG_SMALL: {
-        const hak_slab_meta *m = hak_meta_from_ptr(p);
-        unsigned shift = hak_tag_shift(m->tag);
-        if (shift == 0) hak_slab_bad_unowned(m, p, api);          /* HAK_TAG_NONE */
-        hak_blk_live_check(p, shift, api);
-        return (size_t)1 << shift;
-    }
+    case HAK_REG_SMALL:                       /* a slab no class owns */
+        hak_slab_bad_unowned(hak_meta_from_ptr(p), p, api);
     case HAK_REG_MID: {
         hak_mid_segment *s = (hak_mid_segment *)hak_reg_header(e);
         mid_check(s, (void *)p, api, 0);
@@ -142,7 +173,10 @@ HAK_INLINE void hak_untrack(void *p, const char *api) {
 HAK_EXPORT void *hak_malloc(size_t n) { return hak_tracked(hak_alloc_inline(n), n, 0); }
 
 HAK_EXPORT void hak_free(void *p) {
-    if (hak_unlikely(p == NULL)) return;
+    /* NULL needs no test here: its slab-map byte is 0 (hak_free_other). */
+#if HAKMEM_VALGRIND
+    if (p == NULL) return;
+#endif
     hak_untrack(p, "free");
     hak_free_inline(p, "free");
 }
@@ -174,6 +208,14 @@ HAK_EXPORT void *hak_realloc(void *p, size_t n) {
     /* Fits and is not too roomy: keep it (memcheck builds always move, since
      * memcheck knows the block by its requested size). */
     if (!HAKMEM_VALGRIND && n <= old && (n > old / 2 || old <= 16)) return p;
+    /* A Large block staying Large: grown, shrunk or moved by the OS, never copied. */
+    if (n > MID_MAX_SIZE && old > MID_MAX_SIZE) {
+        uintptr_t e = hak_registry_lookup(p);
+        int saved = errno;
+        void *r = hak_large_realloc((hak_large_hdr *)hak_reg_header(e), p, n, "realloc");
+        errno = saved;
+        if (r) return r;
+    }
     void *q = hak_tracked(hak_alloc_inline(n), n, 0);
     if (hak_unlikely(q == NULL)) return NULL;               /* old block untouched */
     hak_track_defined(p, old);          /* memcheck: the slack is copied too */

@@ -3,7 +3,8 @@
  *
  *   - the Tiny SuperSlab pool below (the phase's tiny_superslab.c), which the Tiny
  *     front (tiny_front.c) refills from and flushes to;
- *   - phase_front.h: inline alloc / free routing for n <= 1 KiB (hak_api.c);
+ *   - hakmem_smallmid.h: the Small-Mid front's slow paths and its layer, whose init
+ *     routes the small front (hak_front.h) for the phase;
  *   - hak_phase_layers[] (hak_life.h): the phase's layers, in lock order.
  */
 #ifndef HAK_BACKEND_H

@@ -3,9 +3,17 @@
  *
  * One mapping per block, aligned to 1 MiB so that no two hakmem blocks share a
  * registry chunk; the header sits at the mapping's start and every chunk the mapping
- * covers is registered HAK_REG_LARGE pointing at it.  Freed mappings of at most
- * LARGE_CACHE_MAX_BYTES go to a small cache (HAKMEM_LARGE_CACHE entries) for reuse;
- * all others are unmapped at once, and their chunks become registry tombstones.
+ * covers is registered HAK_REG_LARGE pointing at it.
+ *
+ * Freed mappings go to a cache (at most HAKMEM_LARGE_CACHE of them) whose bytes stay
+ * under max(LARGE_CACHE_MIN_BYTES, live Large bytes / LARGE_CACHE_LIVE_DIV): a
+ * program that replaces big buffers gets pages it already faulted in, and one that
+ * stops using Large memory gets all but LARGE_CACHE_MIN_BYTES back at its next free.
+ * A request takes the smallest cached mapping that fits (its excess beyond a quarter
+ * of the request is unmapped), else grows the largest one with mremap (its pages
+ * move, the OS adds only the missing tail), else maps.  realloc grows or shrinks a
+ * Large block in place, or moves it with mremap, without copying.  Everything that
+ * leaves the cache for the OS leaves registry tombstones behind.
  */
 #ifndef HAK_LARGE_H
 #define HAK_LARGE_H
@@ -13,7 +21,8 @@
 #include "hak_config.h"
 
 #define LARGE_MAGIC            0x47524c4bu            /* "KLRG"                   */
-#define LARGE_CACHE_MAX_BYTES  ((size_t)8 << 20)      /* 8 MiB                    */
+#define LARGE_CACHE_MIN_BYTES  ((size_t)32 << 20)     /* 32 MiB                   */
+#define LARGE_CACHE_LIVE_DIV   8                      /* cache <= live / 8 above  */
 #define LARGE_CACHE_SLOTS      64
 
 /**
@@ -35,6 +44,10 @@ void *hak_large_alloc(size_t n, size_t align, int *zeroed);
 void hak_large_free(hak_large_hdr *h, void *p, const char *api);
 /* Validate a live large pointer; returns its usable size. */
 size_t hak_large_usable(hak_large_hdr *h, const void *p, const char *api);
+/* realloc of a live Large block to n bytes without copying: in place (grown or its
+ * tail unmapped) or moved by mremap.  Returns the block, or NULL (errno ENOMEM) when
+ * it cannot: the caller then copies, the block untouched. */
+void *hak_large_realloc(hak_large_hdr *h, void *p, size_t n, const char *api);
 
 
 #endif /* HAK_LARGE_H */

@@ -5,6 +5,7 @@
 #include "hak_lock.h"
 #include "hak_options.h"
 #include "hak_registry.h"
+#include "hak_slabmap.h"
 #include "hak_stats.h"
 
 #include <errno.h>
@@ -41,19 +42,22 @@ static void life_thread_exit(void *unused) {
 
 /* fork(): hold every allocator lock across the fork so the child never inherits a
  * lock held by a thread that does not exist there.  Order: the init lock, the
- * layers in table order, the registry (innermost). */
+ * layers in table order, the slab map and the registry (innermost). */
 static void life_fork_prepare(void) {
     hak_lock(&g_init_lock);
     FOR_EACH_LAYER(l) if ((*l)->fork_prepare) (*l)->fork_prepare();
+    hak_slabmap_fork_prepare();
     hak_registry_fork_prepare();
 }
 static void life_fork_parent(void) {
     hak_registry_fork_parent();
+    hak_slabmap_fork_release();
     FOR_EACH_LAYER_REVERSE(l, layer_count()) if ((*l)->fork_parent) (*l)->fork_parent();
     hak_unlock(&g_init_lock);
 }
 static void life_fork_child(void) {
     hak_registry_fork_child();
+    hak_slabmap_fork_release();
     FOR_EACH_LAYER_REVERSE(l, layer_count()) if ((*l)->fork_child) (*l)->fork_child();
     hak_unlock(&g_init_lock);
 }

@@ -41,6 +41,32 @@ void hak_os_unmap(void *p, size_t len, hak_os_purpose why) {
     CNT_ADD(g_os[why].bytes_released, len);
 }
 
+void *hak_os_remap(void *p, size_t old_len, size_t new_len, size_t align, hak_os_purpose why) {
+    old_len = hak_align_up(old_len, HAK_PAGE_SIZE);
+    new_len = hak_align_up(new_len, HAK_PAGE_SIZE);
+    if (new_len == 0) { errno = ENOMEM; return NULL; }
+    if (align < HAK_PAGE_SIZE) align = HAK_PAGE_SIZE;
+    int saved = errno;
+    void *q = mremap(p, old_len, new_len, 0);                    /* in place */
+    if (q == MAP_FAILED && new_len > old_len) {
+        /* Reserve an aligned destination, then move the pages there. */
+        size_t span = new_len + align;
+        char *raw = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (raw == MAP_FAILED) { errno = ENOMEM; return NULL; }
+        uintptr_t dst = hak_align_up((uintptr_t)raw, align);
+        q = mremap(p, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)dst);
+        if (q == MAP_FAILED) { munmap(raw, span); errno = ENOMEM; return NULL; }
+        if (dst > (uintptr_t)raw) munmap(raw, dst - (uintptr_t)raw);
+        if ((uintptr_t)raw + span > dst + new_len)
+            munmap((void *)(dst + new_len), (uintptr_t)raw + span - (dst + new_len));
+    }
+    if (q == MAP_FAILED) { errno = ENOMEM; return NULL; }
+    errno = saved;
+    if (new_len > old_len) CNT_ADD(g_os[why].bytes_mapped, new_len - old_len);
+    else CNT_ADD(g_os[why].bytes_released, old_len - new_len);
+    return q;
+}
+
 void hak_os_decommit(void *p, size_t len, hak_os_purpose why) {
     len = len & ~(HAK_PAGE_SIZE - 1);
     if (len == 0) return;

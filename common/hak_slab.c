@@ -4,6 +4,8 @@
 #include "hak_slab.h"
 #include "hak_os.h"
 #include "hak_registry.h"
+#include "hak_slabmap.h"
+#include "hak_front.h"
 #include "hak_track.h"
 
 const uint16_t hak_slab_blocks_off[SLAB_MAX_SHIFT + 1] = {
@@ -18,6 +20,7 @@ hak_superslab *hak_superslab_init(void *base, unsigned pool) {
     ss->magic = HAK_SS_MAGIC;
     ss->pool = (uint8_t)pool;
     for (unsigned i = 0; i < SLABS_PER_SS; i++) ss->slabs[i].idx = i;
+    if (hak_slabmap_reserve((uintptr_t)ss) != 0) return NULL;
     if (hak_registry_set((uintptr_t)ss, SS_SIZE, ss, HAK_REG_SMALL) != 0) return NULL;
     return ss;
 }
@@ -31,29 +34,38 @@ hak_superslab *hak_superslab_new(unsigned pool) {
 }
 
 void hak_superslab_release(hak_superslab *ss) {
+    for (unsigned i = 0; i < SLABS_PER_SS; i++)
+        hak_slabmap_write((uintptr_t)ss + ((uintptr_t)i << SLAB_SHIFT), 0);
     hak_registry_release((uintptr_t)ss, SS_SIZE);
     hak_os_unmap(ss, SS_SIZE, HAK_OS_SUPERSLAB);
 }
 
 void hak_slab_assign(hak_slab_meta *m, unsigned tag, unsigned shift) {
     hak_assert(m->used == 0 && m->tag == HAK_TAG_NONE);
-    /* The last owner's state bytes (if any) back to NEVER: a stale pointer of the old
-     * class then lands on NEVER, FREE or ALLOC of the new one, like any pointer. */
-    uint8_t *st = (uint8_t *)(hak_meta_base(m) + SLAB_STATE_OFF);
-    for (unsigned i = 0; i < m->carved; i++)
-        __atomic_store_n(&st[i], (uint8_t)HAK_BLK_NEVER, __ATOMIC_RELAXED);
-    hak_track_defined((void *)(hak_meta_base(m) + SLAB_STATE_OFF),
-                      hak_slab_blocks_off[shift] - SLAB_STATE_OFF);
+    uintptr_t base = hak_meta_base(m);
+    hak_track_defined((void *)(base + SLAB_STATE_OFF), hak_slab_blocks_off[shift] - SLAB_STATE_OFF);
+    if (m->shift) {
+        /* A slab that had an owner: the new class's state array may hold the old
+         * class's state bytes or block data.  All of it back to NEVER - those of
+         * positions before the first block too, which free() relies on
+         * (hak_front.h) - so a stale pointer of the old class lands on NEVER, FREE
+         * or ALLOC of the new class, like any pointer. */
+        uint8_t *st = (uint8_t *)(base + SLAB_STATE_OFF);
+        for (uintptr_t i = 0; i < SLAB_SIZE >> shift; i++)
+            __atomic_store_n(&st[i], (uint8_t)HAK_BLK_NEVER, __ATOMIC_RELAXED);
+    }
     m->tag = (uint8_t)tag;
     m->shift = (uint8_t)shift;
     m->capacity = (uint16_t)SLAB_CAPACITY(shift);
     m->freelist = NULL;
     m->carved = 0;
     m->used = 0;
+    hak_slabmap_write(base, g_hak_tag_bin[tag]);   /* last: free() may now route here */
 }
 
 void hak_slab_reset(hak_slab_meta *m) {
     hak_assert(m->used == 0 && m->tag != HAK_TAG_NONE);
+    hak_slabmap_write(hak_meta_base(m), 0);
     __atomic_store_n(&m->tag, (uint8_t)HAK_TAG_NONE, __ATOMIC_RELAXED);
     m->freelist = NULL;
 }

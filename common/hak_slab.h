@@ -75,34 +75,6 @@ HAK_INLINE uint8_t *hak_blk_state(const void *p, unsigned shift) {
     return (uint8_t *)(hak_slab_base(p) + SLAB_STATE_OFF + (hak_slab_off(p) >> shift));
 }
 
-/* Mark a block handed to the user.  Called by every TLS pop. Relaxed atomics are
- * plain byte moves; they keep TSan informed that a free on another thread may read it. */
-HAK_INLINE void hak_blk_mark_alloc(void *p, unsigned shift) {
-    __atomic_store_n(hak_blk_state(p, shift), (uint8_t)HAK_BLK_ALLOC, __ATOMIC_RELAXED);
-}
-
-/* Validate a free of p inside a slab of block size 1<<shift and flip its state
- * ALLOC -> FREE.  Aborts with a message for an interior pointer, a pointer into
- * metadata, a block never carved, or a block already free. */
-HAK_INLINE void hak_blk_free_check(void *p, unsigned shift, const char *api) {
-    uintptr_t off = hak_slab_off(p);
-    if (hak_unlikely((off & (((uintptr_t)1 << shift) - 1)) || off < hak_slab_blocks_off[shift]))
-        hak_bad_free(api, p, HAK_BLK_NEVER);
-    uint8_t *st = hak_blk_state(p, shift);
-    uint8_t s = __atomic_load_n(st, __ATOMIC_RELAXED);
-    if (hak_unlikely(s != HAK_BLK_ALLOC)) hak_bad_free(api, p, s);
-    __atomic_store_n(st, (uint8_t)HAK_BLK_FREE, __ATOMIC_RELAXED);
-}
-
-/* Same check without changing state (realloc, malloc_usable_size). */
-HAK_INLINE void hak_blk_live_check(const void *p, unsigned shift, const char *api) {
-    uintptr_t off = hak_slab_off(p);
-    if (hak_unlikely((off & (((uintptr_t)1 << shift) - 1)) || off < hak_slab_blocks_off[shift]))
-        hak_bad_free(api, p, HAK_BLK_NEVER);
-    uint8_t s = __atomic_load_n(hak_blk_state(p, shift), __ATOMIC_RELAXED);
-    if (hak_unlikely(s != HAK_BLK_ALLOC)) hak_bad_free(api, p, s);
-}
-
 /* Map, initialise and register a SuperSlab for a phase pool (pool id is the phase's).
  * Returns NULL (errno ENOMEM) when the OS or the registry has no memory. */
 hak_superslab *hak_superslab_new(unsigned pool);

@@ -121,6 +121,8 @@ HAK_EXPORT void hak_stats_print(void) {
     hak_buf_u64(&o, LD(g_hak_stats.large_frees));
     hak_buf_str(&o, " cache_hits ");
     hak_buf_u64(&o, LD(g_hak_stats.large_cache_hits));
+    hak_buf_str(&o, " remaps ");
+    hak_buf_u64(&o, LD(g_hak_stats.large_remaps));
     hak_buf_str(&o, "\nthreads started ");
     hak_buf_u64(&o, LD(g_hak_stats.threads_started));
     hak_buf_str(&o, " exited ");

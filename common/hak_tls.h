@@ -15,8 +15,11 @@
 
 typedef struct hak_tls_bin {
     void *head;
-    uint32_t count;
-    uint32_t cap;
+    uint16_t count;
+    uint16_t cap;
+    uint16_t mask;           /* small front: block size - 1 (constant, in .tdata)  */
+    uint8_t shift;           /* small front: log2 of the block size (constant)     */
+    uint8_t pad;
 } hak_tls_bin;
 
 /* Push a block onto a bin that has room. */
@@ -41,7 +44,7 @@ HAK_INLINE void *hak_bin_split(hak_tls_bin *b, uint32_t keep, uint32_t *n) {
         *(void **)last = NULL;
     }
     *n = b->count - keep;
-    b->count = keep;
+    b->count = (uint16_t)keep;
     return chain;
 }
 

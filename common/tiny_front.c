@@ -3,21 +3,21 @@
  */
 #include "tiny_front.h"
 #include "hak_backend.h"
+#include "hak_front.h"
+#include "hak_life.h"
 
 #include <errno.h>
 
-HAK_TLS hak_tls_bin t_hak_tiny_bins[TINY_NUM_CLASSES];
-
 /* TLS capacity per class; a refill brings cap/2 blocks, an overflow returns cap/2. */
-static const uint16_t tiny_tls_cap[TINY_NUM_CLASSES] = { 128, 128, 128, 128, 128, 64, 32, 32 };
+static const uint16_t tiny_tls_cap[TINY_NUM_CLASSES] = { 128, 128, 128, 128, 128, 128, 64, 64 };
 
 static void tiny_thread_init(void) {
-    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) t_hak_tiny_bins[c].cap = tiny_tls_cap[c];
+    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) t_hak_bins[HAK_BIN_TINY + c].cap = tiny_tls_cap[c];
 }
 
 static void tiny_thread_exit(void) {
     for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) {
-        hak_tls_bin *b = &t_hak_tiny_bins[c];
+        hak_tls_bin *b = &t_hak_bins[HAK_BIN_TINY + c];
         uint32_t n;
         void *chain = hak_bin_split(b, 0, &n);
         b->cap = 0;
@@ -27,9 +27,9 @@ static void tiny_thread_exit(void) {
 
 void *hak_tiny_alloc_slow(unsigned c) {
     if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
-    hak_tls_bin *b = &t_hak_tiny_bins[c];
+    hak_tls_bin *b = &t_hak_bins[HAK_BIN_TINY + c];
     /* Re-entry from hak_thread_init (pthread internals) may have refilled it. */
-    if (b->head) return tiny_alloc_class(c);
+    if (b->head) return hak_front_pop(HAK_BIN_TINY + c);
     HAK_STAT_SLOW_ADD(tiny[c].tls_misses, 1);
     unsigned want = b->cap ? b->cap / 2 : 1;     /* dead thread: one block, no caching */
     void *head = NULL, **tail = &head;
@@ -43,13 +43,13 @@ void *hak_tiny_alloc_slow(unsigned c) {
     void *p = head;
     b->head = *(void **)p;
     b->count += n - 1;
-    hak_blk_mark_alloc(p, c + TINY_MIN_SHIFT);
+    __atomic_store_n(hak_front_state(p, c + TINY_MIN_SHIFT), (uint8_t)HAK_BLK_ALLOC, __ATOMIC_RELAXED);
     return p;
 }
 
 void hak_tiny_free_slow(void *p, unsigned c) {
     if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
-    hak_tls_bin *b = &t_hak_tiny_bins[c];
+    hak_tls_bin *b = &t_hak_bins[HAK_BIN_TINY + c];
     if (b->count < b->cap) { hak_bin_push(b, p); return; }
     if (b->cap == 0) {                              /* exiting thread: no caching */
         *(void **)p = NULL;

@@ -6,25 +6,35 @@
  * dedicated front helps 256 B - 1 KiB before building a dedicated backend.
  */
 #include "hakmem_smallmid.h"
+#include "hak_front.h"
 #include "hak_backend.h"
 #include "hak_options.h"
 
 #include <errno.h>
 
-int g_hak_smallmid_enabled;
-HAK_TLS hak_tls_bin t_hak_smallmid_bins[SMALLMID_NUM_CLASSES];
 
 static const uint32_t smallmid_tls_capacity[SMALLMID_NUM_CLASSES] = {
     SMALLMID_TLS_CAP_256B, SMALLMID_TLS_CAP_512B, SMALLMID_TLS_CAP_1KB,
 };
 
+/* HAKMEM_SMALLMID_ENABLE=1: this front serves every request whose block is a
+ * Small-Mid size - 129..1024 B, since 129..255 B round up to 256 B like 256 itself
+ * (the seed routed 129..255 to Tiny) - and takes back every block of those sizes:
+ * its blocks are Tiny blocks (tags 0xa0|5..7), so a freed 256 B block cannot tell
+ * which front it came from, and both fronts agree on the owner only if this one
+ * owns all of them. */
 static void smallmid_init(void) {
-    g_hak_smallmid_enabled = hak_option(HAK_OPT_SMALLMID_ENABLE) == 1;
+    if (hak_option(HAK_OPT_SMALLMID_ENABLE) != 1) return;
+    hak_front_route_sizes(129, 256, HAK_BIN_SMALLMID + 0);
+    hak_front_route_sizes(257, 512, HAK_BIN_SMALLMID + 1);
+    hak_front_route_sizes(513, 1024, HAK_BIN_SMALLMID + 2);
+    for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++)
+        hak_front_route_tag(HAK_TAG_TINY | (c + SMALLMID_TINY_OFFSET), HAK_BIN_SMALLMID + c);
 }
 
 static void smallmid_thread_init(void) {
     for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++)
-        t_hak_smallmid_bins[c].cap = smallmid_tls_capacity[c];
+        t_hak_bins[HAK_BIN_SMALLMID + c].cap = smallmid_tls_capacity[c];
 }
 
 /* Phase 17-1 backend: one block from the Tiny class of the same size. */
@@ -42,8 +52,8 @@ static void smallmid_backend_free(void *p, unsigned c) {
 
 void *hak_smallmid_alloc_slow(unsigned c) {
     if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
-    hak_tls_bin *b = &t_hak_smallmid_bins[c];
-    if (b->head) return smallmid_alloc(smallmid_class_size(c));
+    hak_tls_bin *b = &t_hak_bins[HAK_BIN_SMALLMID + c];
+    if (b->head) return hak_front_pop(HAK_BIN_SMALLMID + c);
     HAK_STAT_SLOW_ADD(smallmid[c].tls_misses, 1);
     void *p = smallmid_backend_alloc(c);              /* smallmid_tls_refill: 1 block */
     if (hak_unlikely(p == NULL) && hak_reclaim()) p = smallmid_backend_alloc(c);
@@ -51,13 +61,14 @@ void *hak_smallmid_alloc_slow(unsigned c) {
     HAK_STAT_SLOW_ADD(smallmid[c].refills, 1);
     HAK_STAT_SLOW_ADD(smallmid[c].refill_blocks, 1);
     HAK_STAT_HOT_INC(smallmid[c].allocs);
-    hak_blk_mark_alloc(p, c + SMALLMID_MIN_SHIFT);
+    __atomic_store_n(hak_front_state(p, c + SMALLMID_MIN_SHIFT), (uint8_t)HAK_BLK_ALLOC,
+                     __ATOMIC_RELAXED);
     return p;
 }
 
 void hak_smallmid_free_slow(void *p, unsigned c) {
     if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
-    hak_tls_bin *b = &t_hak_smallmid_bins[c];
+    hak_tls_bin *b = &t_hak_bins[HAK_BIN_SMALLMID + c];
     if (b->count < b->cap) { hak_bin_push(b, p); return; }
     /* TLS full: unlike the seed (which leaked it), return the block to Tiny. */
     HAK_STAT_SLOW_ADD(smallmid[c].flushes, 1);
@@ -67,7 +78,7 @@ void hak_smallmid_free_slow(void *p, unsigned c) {
 
 static void smallmid_thread_exit(void) {
     for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) {
-        hak_tls_bin *b = &t_hak_smallmid_bins[c];
+        hak_tls_bin *b = &t_hak_bins[HAK_BIN_SMALLMID + c];
         uint32_t n;
         void *chain = hak_bin_split(b, 0, &n);
         b->cap = 0;

@@ -5,26 +5,31 @@
  * dedicated Small-Mid SuperSlab backend instead of one block at a time from Tiny.
  */
 #include "hakmem_smallmid.h"
+#include "hak_front.h"
 #include "hakmem_smallmid_superslab.h"
 #include "hak_backend.h"
 #include "hak_options.h"
 
 #include <errno.h>
 
-int g_hak_smallmid_enabled;
-HAK_TLS hak_tls_bin t_hak_smallmid_bins[SMALLMID_NUM_CLASSES];
 
 static const uint32_t smallmid_tls_capacity[SMALLMID_NUM_CLASSES] = {
     SMALLMID_TLS_CAP_256B, SMALLMID_TLS_CAP_512B, SMALLMID_TLS_CAP_1KB,
 };
 
+/* HAKMEM_SMALLMID_ENABLE=1: requests of 256..1024 B (the seed's range) come here;
+ * blocks carry their own tags 0xb0|class, which the small front routes back here
+ * (hak_front.c's default). */
 static void smallmid_init(void) {
-    g_hak_smallmid_enabled = hak_option(HAK_OPT_SMALLMID_ENABLE) == 1;
+    if (hak_option(HAK_OPT_SMALLMID_ENABLE) != 1) return;
+    hak_front_route_sizes(256, 256, HAK_BIN_SMALLMID + 0);
+    hak_front_route_sizes(257, 512, HAK_BIN_SMALLMID + 1);
+    hak_front_route_sizes(513, 1024, HAK_BIN_SMALLMID + 2);
 }
 
 static void smallmid_thread_init(void) {
     for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++)
-        t_hak_smallmid_bins[c].cap = smallmid_tls_capacity[c];
+        t_hak_bins[HAK_BIN_SMALLMID + c].cap = smallmid_tls_capacity[c];
 }
 
 static const int smallmid_refill_batch_size[SMALLMID_NUM_CLASSES] = {
@@ -35,7 +40,7 @@ static const int smallmid_refill_batch_size[SMALLMID_NUM_CLASSES] = {
  * returned, the rest pushed on the TLS list (in order, so they pop in address order). */
 static void *smallmid_tls_refill(unsigned c) {
     void *batch[SMALLMID_REFILL_BATCH_MAX];
-    hak_tls_bin *b = &t_hak_smallmid_bins[c];
+    hak_tls_bin *b = &t_hak_bins[HAK_BIN_SMALLMID + c];
     int max = b->cap ? smallmid_refill_batch_size[c] : 1;   /* exiting thread: 1 */
     int n = hak_smallmid_refill_batch((int)c, batch, max);
     if (n == 0) return NULL;
@@ -47,20 +52,21 @@ static void *smallmid_tls_refill(unsigned c) {
 
 void *hak_smallmid_alloc_slow(unsigned c) {
     if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
-    hak_tls_bin *b = &t_hak_smallmid_bins[c];
-    if (b->head) return smallmid_alloc(smallmid_class_size(c));
+    hak_tls_bin *b = &t_hak_bins[HAK_BIN_SMALLMID + c];
+    if (b->head) return hak_front_pop(HAK_BIN_SMALLMID + c);
     HAK_STAT_SLOW_ADD(smallmid[c].tls_misses, 1);
     void *p = smallmid_tls_refill(c);
     if (hak_unlikely(p == NULL) && hak_reclaim()) p = smallmid_tls_refill(c);
     if (hak_unlikely(p == NULL)) { errno = ENOMEM; return NULL; }
     HAK_STAT_HOT_INC(smallmid[c].allocs);
-    hak_blk_mark_alloc(p, c + SMALLMID_MIN_SHIFT);
+    __atomic_store_n(hak_front_state(p, c + SMALLMID_MIN_SHIFT), (uint8_t)HAK_BLK_ALLOC,
+                     __ATOMIC_RELAXED);
     return p;
 }
 
 void hak_smallmid_free_slow(void *p, unsigned c) {
     if (t_hak_thread_state == HAK_THREAD_NEW) hak_thread_init();
-    hak_tls_bin *b = &t_hak_smallmid_bins[c];
+    hak_tls_bin *b = &t_hak_bins[HAK_BIN_SMALLMID + c];
     if (b->count < b->cap) { hak_bin_push(b, p); return; }
     if (b->cap == 0) {                    /* exiting thread: straight back */
         *(void **)p = NULL;
@@ -76,7 +82,7 @@ void hak_smallmid_free_slow(void *p, unsigned c) {
  * which this phase returns Small-Mid blocks). */
 static void smallmid_thread_exit(void) {
     for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) {
-        hak_tls_bin *b = &t_hak_smallmid_bins[c];
+        hak_tls_bin *b = &t_hak_bins[HAK_BIN_SMALLMID + c];
         uint32_t n;
         void *chain = hak_bin_split(b, 0, &n);
         b->cap = 0;

@@ -4,6 +4,8 @@
 #include "test_util.h"
 
 #include "hakmem.h"
+#include "hak_os.h"
+#include "hak_stats.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -126,7 +128,7 @@ START_TEST(test_free_null_and_errno) {
             ck_assert_msg(errno == 1234, "free #%zu of %zu bytes: errno %d", k, k_sizes[i], errno);
         }
     }
-    void *big = malloc(hide_size(16u << 20));            /* > 8 MiB: unmapped on free */
+    void *big = malloc(hide_size(64u << 20));   /* > the 32 MiB cache budget: unmapped on free */
     errno = 1234;
     free(big);
     ck_assert_int_eq(errno, 1234);
@@ -416,6 +418,71 @@ START_TEST(test_phase_name) {
 }
 END_TEST
 
+
+/* ---- Large: realloc without copying, a cache bounded by live bytes ----------- */
+
+static long large_mapped_now(void) {
+    hak_os_counters c;
+    hak_os_counters_get(HAK_OS_LARGE, &c);
+    return (long)(c.bytes_mapped - c.bytes_released);
+}
+
+START_TEST(test_large_realloc_in_place_or_remap) {
+    size_t n = 20u << 20;
+    unsigned char *p = malloc(hide_size(n));
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < n; i += 4096) p[i] = (unsigned char)(i >> 12);
+    uint64_t remaps0 = g_hak_stats.large_remaps;
+    unsigned char *q = realloc(p, hide_size(3 * n));      /* grows: mremap, no copy */
+    ck_assert_ptr_nonnull(q);
+    for (size_t i = 0; i < n; i += 4096)
+        ck_assert_msg(q[i] == (unsigned char)(i >> 12), "byte %zu lost in the grow", i);
+    ck_assert_uint_ge(malloc_usable_size(q), 3 * n);
+    memset(q + n, 0x33, 2 * n);
+#if !defined(HAKMEM_VALGRIND) || !HAKMEM_VALGRIND      /* memcheck builds always copy */
+    ck_assert_msg(g_hak_stats.large_remaps == remaps0 + 1, "realloc copied instead of remapping");
+#else
+    (void)remaps0;
+#endif
+    unsigned char *r = realloc(q, hide_size(n / 2));      /* shrinks in place */
+    ck_assert_ptr_eq(r, q);
+    ck_assert_uint_le(malloc_usable_size(r), n / 2 + n / 8 + 8192);
+    for (size_t i = 0; i < n / 2; i += 4096) ck_assert(r[i] == (unsigned char)(i >> 12));
+    free(r);
+}
+END_TEST
+
+START_TEST(test_large_cache_follows_live_bytes) {
+    /* 20 live buffers of 5..25 MiB replaced at random: freed mappings are reused
+     * (their pages too), and when everything is freed at most the 32 MiB minimum
+     * stays cached. */
+    enum { LIVE = 20, ROUNDS = 200 };
+    void *v[LIVE];
+    uint64_t rs = 12345;
+    long base = large_mapped_now();
+    for (int i = 0; i < LIVE; i++) v[i] = malloc(hide_size(((5 + rng_next(&rs) % 21) << 20)));
+    uint64_t hits0 = g_hak_stats.large_cache_hits;
+    long peak = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        int k = (int)(rng_next(&rs) % LIVE);
+        free(v[k]);
+        size_t n = (5 + rng_next(&rs) % 21) << 20;
+        v[k] = malloc(hide_size(n));
+        ck_assert_ptr_nonnull(v[k]);
+        memset((char *)v[k] + n - 4096, 1, 4096);
+        long now = large_mapped_now() - base;
+        if (now > peak) peak = now;
+    }
+    ck_assert_msg(g_hak_stats.large_cache_hits - hits0 >= ROUNDS * 9 / 10, "only %llu of %d "
+                  "replacements reused a mapping",
+                  (unsigned long long)(g_hak_stats.large_cache_hits - hits0), ROUNDS);
+    for (int i = 0; i < LIVE; i++) free(v[i]);
+    long left = large_mapped_now() - base;
+    ck_assert_msg(left <= (32l << 20), "%ld KiB of Large mappings left after freeing all", left >> 10);
+    ck_assert_msg(peak <= (long)(LIVE * (25l << 20)) * 5 / 4, "peak %ld MiB mapped", peak >> 20);
+}
+END_TEST
+
 Suite *api_suite(void) {
     Suite *s = suite_create("api");
     TCase *tc = tcase_create("glibc_semantics");
@@ -435,6 +502,11 @@ Suite *api_suite(void) {
     tcase_add_test(tc, test_valloc_pvalloc);
     tcase_add_test(tc, test_memalign_matrix);
     tcase_add_test(tc, test_phase_name);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("large");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_large_realloc_in_place_or_remap);
+    tcase_add_test(tc, test_large_cache_follows_live_bytes);
     suite_add_tcase(s, tc);
     tc = tcase_create("BUG_large_cache_alignment");
     tcase_add_test(tc, test_BUG_memalign_2mib_from_large_cache);

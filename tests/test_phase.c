@@ -159,6 +159,41 @@ START_TEST(test_overflowed_block_double_free) {
 END_TEST
 
 
+
+/* ---- malloc and free agree on which front owns a block ----------------------
+ * A thread allocates 300 blocks of n bytes and frees them all: the front whose TLS
+ * list refilled (malloc's) must be the one whose list overflowed (free's).  The
+ * seed's 17-1 routed 129..255 B to Tiny on malloc and to Small-Mid on free. */
+static size_t g_agree_n;
+static void *agree_thread(void *arg) {
+    (void)arg;
+    void *v[300];
+    for (int i = 0; i < 300; i++) v[i] = malloc(hide_size(g_agree_n));
+    for (int i = 0; i < 300; i++) free(v[i]);
+    return NULL;
+}
+
+START_TEST(test_fronts_agree) {
+    static const size_t sizes[] = { 130, 200, 255, 256, 300, 1000 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        unsigned sc = n <= 256 ? 0 : n <= 512 ? 1 : 2, tc = TINY_OF_SMALLMID(sc);
+        hak_class_stats *t = &g_hak_stats.tiny[tc], *m = &g_hak_stats.smallmid[sc];
+        uint64_t tr = t->refills, tf = t->flushes, mr = m->refills, mf = m->flushes, ml = m->lost_blocks;
+        g_agree_n = n;
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, agree_thread, NULL), 0);
+        pthread_join(th, NULL);
+        int tiny_in = t->refills > tr, tiny_out = t->flushes > tf;
+        int sm_in = m->refills > mr, sm_out = m->flushes > mf || m->lost_blocks > ml;
+        ck_assert_msg(tiny_in == tiny_out && sm_in == sm_out,
+                      "n=%zu: Tiny refilled %d / overflowed %d, Small-Mid refilled %d / overflowed %d",
+                      n, tiny_in, tiny_out, sm_in, sm_out);
+        ck_assert_msg(tiny_in + sm_in == 1, "n=%zu: %d fronts refilled", n, tiny_in + sm_in);
+    }
+}
+END_TEST
+
 /* ---- Phase 18: a slab changes class ---------------------------------------
  * 64 B blocks fill slabs; once every block of a slab is back, a reuse phase gives the
  * slab to the shared pool, and 512 B blocks are later carved from it.  A stale 64 B
@@ -475,6 +510,7 @@ Suite *phase_suite(void) {
     tcase_add_test(tc, test_smallmid_refill_batch);
     tcase_add_test(tc, test_smallmid_churn_superslabs);
     tcase_add_test(tc, test_overflowed_block_double_free);
+    tcase_add_test(tc, test_fronts_agree);
     suite_add_tcase(s, tc);
     tc = tcase_create("ss_reuse");
     tcase_set_timeout(tc, 120);

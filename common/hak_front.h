@@ -1,0 +1,103 @@
+/**
+ * hak_front.h - the small front: one TLS bin per small class and the fast paths of
+ * malloc and free for n <= 1 KiB, the same code in every phase.
+ *
+ * Bins 1..8 serve the Tiny classes (8 B .. 1 KiB; tiny_front.c refills and flushes
+ * them), bins 9..11 the Small-Mid classes (256 B, 512 B, 1 KiB; the phase's
+ * hakmem_smallmid.c); 0 means "not a small block".  Which bin a request takes and
+ * which bin a freed block goes back to are two tables the phase's Small-Mid front
+ * fills at process init (hak_front_route_*): the phase's routing is data, so
+ * neither fast path branches on it, and malloc and free agree on the front that
+ * owns a block by construction.
+ *
+ *   malloc(n):  bin = g_hak_size_bin[n]; pop t_hak_bins[bin]; state byte ALLOC
+ *   free(p):    bin = slab map byte of p (hak_slabmap.h: g_hak_tag_bin[slab tag]);
+ *               p aligned to the bin's block size, its state byte ALLOC -> FREE;
+ *               push
+ * Each bin carries its block size (mask, shift) so the fast paths read one TLS line
+ * and no table.  One unlikely branch each to a noinline slow path (empty / full
+ * bin); a bad pointer goes to hak_front_bad (message, abort).
+ *
+ * A pointer below a slab's first block needs no check of its own: its state byte
+ * (in the slab's state array, before the blocks) is never ALLOC - never written in
+ * a fresh slab, cleared to NEVER when a slab changes class (hak_slab_assign).
+ */
+#ifndef HAK_FRONT_H
+#define HAK_FRONT_H
+
+#include "hak_block.h"
+#include "hak_config.h"
+#include "hak_geometry.h"
+#include "hak_size_class.h"
+#include "hak_slabmap.h"
+#include "hak_stats.h"
+#include "hak_tls.h"
+
+#define HAK_BIN_TINY      1                                   /* bins 1..8      */
+#define HAK_BIN_SMALLMID  (HAK_BIN_TINY + TINY_NUM_CLASSES)   /* bins 9..11     */
+#define HAK_NBINS         (HAK_BIN_SMALLMID + SMALLMID_NUM_CLASSES) /* 12       */
+#define HAK_SIZE_BINS     (TINY_MAX_SIZE + 1)                 /* 1025 entries   */
+
+/* Routing (hak_front.c): written at process init only, read by every fast path. */
+extern uint8_t g_hak_size_bin[HAK_SIZE_BINS];     /* n -> bin (n <= 1 KiB)              */
+extern uint8_t g_hak_tag_bin[256];                /* slab tag -> bin (the slab map byte) */
+/* Route requests of lo..hi bytes (lo <= hi <= 1 KiB) to `bin`. */
+void hak_front_route_sizes(size_t lo, size_t hi, unsigned bin);
+/* Route frees of blocks whose slab has `tag` to `bin`. */
+void hak_front_route_tag(unsigned tag, unsigned bin);
+
+/* Bin 0 unused; mask and shift of each bin are initialised data (every thread). */
+extern HAK_TLS hak_tls_bin t_hak_bins[HAK_NBINS];
+
+/* Per-bin hot counters (STATS builds). */
+#define HAK_BIN_STAT_HOT_INC(bin, field)                                               \
+    do {                                                                               \
+        if ((bin) < HAK_BIN_SMALLMID) HAK_STAT_HOT_INC(tiny[(bin) - HAK_BIN_TINY].field);  \
+        else HAK_STAT_HOT_INC(smallmid[(bin) - HAK_BIN_SMALLMID].field);                \
+    } while (0)
+
+/* The state byte of the block at p, in a slab of blocks of 1 << shift bytes. */
+HAK_INLINE uint8_t *hak_front_state(const void *p, unsigned shift) {
+    return (uint8_t *)(hak_slab_base(p) + SLAB_STATE_OFF + (hak_slab_off(p) >> shift));
+}
+
+/* Pop a block of `bin`; NULL when the bin is empty (the caller's slow path). */
+HAK_INLINE void *hak_front_pop(unsigned bin) {
+    hak_tls_bin *b = &t_hak_bins[bin];
+    void *p = b->head;
+    if (hak_unlikely(p == NULL)) return NULL;
+    b->head = *(void **)p;
+    b->count--;
+    HAK_BIN_STAT_HOT_INC(bin, allocs);
+    HAK_BIN_STAT_HOT_INC(bin, tls_hits);
+    /* Relaxed atomics are plain byte moves; they tell TSan that a free on another
+     * thread may read the byte. */
+    __atomic_store_n(hak_front_state(p, b->shift), (uint8_t)HAK_BLK_ALLOC, __ATOMIC_RELAXED);
+    return p;
+}
+
+/* A free() the checks rejected: the message, then abort (hak_front.c).  Not declared
+ * noreturn, so the fast path reaches it by a tail jump and needs no stack frame. */
+void hak_front_bad(const void *p, unsigned state, const char *api) HAK_NOINLINE HAK_COLD;
+
+/* The checks of free(): 0 when p is the start of a live block of bin b (its state
+ * now FREE), else HAK_FRONT_BAD | the state to report. */
+#define HAK_FRONT_BAD 0x100u
+HAK_INLINE unsigned hak_front_release(void *p, const hak_tls_bin *b) {
+    if (hak_unlikely(hak_slab_off(p) & b->mask)) return HAK_FRONT_BAD | HAK_BLK_NEVER;
+    uint8_t *st = hak_front_state(p, b->shift);
+    uint8_t s = __atomic_load_n(st, __ATOMIC_RELAXED);
+    if (hak_unlikely(s != HAK_BLK_ALLOC)) return HAK_FRONT_BAD | s;
+    __atomic_store_n(st, (uint8_t)HAK_BLK_FREE, __ATOMIC_RELAXED);
+    return 0;
+}
+
+/* The same checks without a state change (realloc, malloc_usable_size); aborts. */
+HAK_INLINE void hak_front_live_check(const void *p, unsigned bin, const char *api) {
+    const hak_tls_bin *b = &t_hak_bins[bin];
+    if (hak_unlikely(hak_slab_off(p) & b->mask)) hak_bad_free(api, p, HAK_BLK_NEVER);
+    uint8_t s = __atomic_load_n(hak_front_state(p, b->shift), __ATOMIC_RELAXED);
+    if (hak_unlikely(s != HAK_BLK_ALLOC)) hak_bad_free(api, p, s);
+}
+
+#endif /* HAK_FRONT_H */
