@@ -168,19 +168,25 @@ fuzz: deps fuzz-build
 	@sh tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS) $(PHASES)
 
 # ---- bench -----------------------------------------------------------------
-# make bench [QUICK=1]              every phase vs Baseline vs glibc/mimalloc/jemalloc/tcmalloc
-# make profile PHASE=<phase> SIZE=<256|512|1024|mixed> [RUN=long|short] [SMALLMID=1|0]
-# The bench programs are plain C built with plain gcc -O2 and run under LD_PRELOAD.
+# make bench [QUICK=1]              every phase vs Baseline vs glibc/mimalloc/jemalloc/tcmalloc vs sol
+#   (knobs: REPS, BENCH_GROUPS, BENCH_CONTENDERS, BENCH_CALLGRIND, ... - bench/README.md)
+# make profile PHASE=<phase> SIZE=<256|512|1024|mixed|smallmid> [RUN=long|short] [SMALLMID=1|0]
+#   [MODE=perf|callgrind]   MODE=callgrind: Ir per function (callgrind_annotate)
+# The bench programs are plain C built with plain gcc -O2 and run under LD_PRELOAD;
+# libsol.so is the bench-only "speed of light" allocator (bench/sol_malloc.c).
 BENCH_CC    ?= gcc
 BENCH_DIR   := build/bench
-BENCH_PROGS := $(patsubst bench/%.c,$(BENCH_DIR)/%,$(wildcard bench/bench_*.c))
+BENCH_PROGS := $(patsubst bench/%.c,$(BENCH_DIR)/%,$(wildcard bench/bench_*.c)) $(BENCH_DIR)/libsol.so
 QUICK       ?= 0
 SIZE        ?= 256
 RUN         ?= long
 SMALLMID    ?= 1
+MODE        ?= perf
 
 $(BENCH_DIR)/%: bench/%.c bench/bench_common.h | $(BENCH_DIR)
 	$(BENCH_CC) -O2 -Wall -Wextra -pthread -o $@ $< -pthread
+$(BENCH_DIR)/libsol.so: bench/sol_malloc.c | $(BENCH_DIR)
+	$(BENCH_CC) -O2 -Wall -Wextra -fPIC -shared -pthread -fvisibility=hidden -fno-builtin -o $@ $<
 $(BENCH_DIR):
 	mkdir -p $@
 
@@ -194,7 +200,7 @@ profile:
 	@case ' $(ALL_PHASES) ' in *' $(lastword $(PHASE)) '*) ;; \
 	  *) echo "profile: PHASE must be one of: $(ALL_PHASES)" >&2; exit 2 ;; esac
 	@$(MAKE) --no-print-directory BUILD=build PHASE='$(PHASE)' all bench-progs >&2
-	@sh bench/profile.sh '$(lastword $(PHASE))' '$(SIZE)' '$(RUN)' '$(SMALLMID)'
+	@sh bench/profile.sh '$(lastword $(PHASE))' '$(SIZE)' '$(RUN)' '$(SMALLMID)' '$(MODE)'
 
 clean:
 	rm -rf build build-debug build-stats build-valgrind build-san-* build-fuzz

@@ -160,7 +160,7 @@ HAK_INLINE void hak_untrack(void *p, const char *api) {
     size_t usable = hak_usable_checked(p, api);
     hak_track_free(p);
     hak_track_noaccess(p, usable);
-    hak_track_undefined(p, sizeof(void *));
+    hak_track_undefined(p, usable < 16 ? usable : 16);      /* link and key words */
 #else
     (void)p; (void)api;
 #endif

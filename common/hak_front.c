@@ -3,11 +3,26 @@
  */
 #include "hak_front.h"
 
+#include <sys/auxv.h>
+
+uintptr_t g_hak_free_key = (uintptr_t)0x6b6579206861686bULL;   /* until process init */
+
+void hak_front_init_key(void) {
+    /* 16 random bytes the kernel gives every process at exec: no syscall, no malloc. */
+    const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);  /* not aligned */
+    uintptr_t k = (uintptr_t)&k * 0x9E3779B97F4A7C15ULL, w[2];
+    if (r) {
+        __builtin_memcpy(w, r, sizeof w);
+        k = w[0] ^ w[1];
+    }
+    g_hak_free_key = k | 1;                                     /* never 0 */
+}
+
 #define BIN(s) { .mask = (uint16_t)((1u << (s)) - 1), .shift = (s) }
 HAK_TLS hak_tls_bin t_hak_bins[HAK_NBINS] = {
-    [HAK_BIN_TINY + 0] = BIN(3), [HAK_BIN_TINY + 1] = BIN(4), [HAK_BIN_TINY + 2] = BIN(5),
-    [HAK_BIN_TINY + 3] = BIN(6), [HAK_BIN_TINY + 4] = BIN(7), [HAK_BIN_TINY + 5] = BIN(8),
-    [HAK_BIN_TINY + 6] = BIN(9), [HAK_BIN_TINY + 7] = BIN(10),
+    [HAK_BIN_TINY + 0] = BIN(4), [HAK_BIN_TINY + 1] = BIN(5), [HAK_BIN_TINY + 2] = BIN(6),
+    [HAK_BIN_TINY + 3] = BIN(7), [HAK_BIN_TINY + 4] = BIN(8), [HAK_BIN_TINY + 5] = BIN(9),
+    [HAK_BIN_TINY + 6] = BIN(10),
     [HAK_BIN_SMALLMID + 0] = BIN(8), [HAK_BIN_SMALLMID + 1] = BIN(9),
     [HAK_BIN_SMALLMID + 2] = BIN(10),
 };
@@ -16,13 +31,13 @@ HAK_TLS hak_tls_bin t_hak_bins[HAK_NBINS] = {
  * its Tiny bin; every slab tag to its own class's bin. */
 #define T(c) (HAK_BIN_TINY + (c))
 uint8_t g_hak_size_bin[HAK_SIZE_BINS] = {
-    [0 ... 8] = T(0), [9 ... 16] = T(1), [17 ... 32] = T(2), [33 ... 64] = T(3),
-    [65 ... 128] = T(4), [129 ... 256] = T(5), [257 ... 512] = T(6), [513 ... 1024] = T(7),
+    [0 ... 16] = T(0), [17 ... 32] = T(1), [33 ... 64] = T(2), [65 ... 128] = T(3),
+    [129 ... 256] = T(4), [257 ... 512] = T(5), [513 ... 1024] = T(6),
 };
 uint8_t g_hak_tag_bin[256] = {
     [HAK_TAG_TINY | 0] = T(0), [HAK_TAG_TINY | 1] = T(1), [HAK_TAG_TINY | 2] = T(2),
     [HAK_TAG_TINY | 3] = T(3), [HAK_TAG_TINY | 4] = T(4), [HAK_TAG_TINY | 5] = T(5),
-    [HAK_TAG_TINY | 6] = T(6), [HAK_TAG_TINY | 7] = T(7),
+    [HAK_TAG_TINY | 6] = T(6),
     [HAK_TAG_SMALLMID | 0] = HAK_BIN_SMALLMID + 0, [HAK_TAG_SMALLMID | 1] = HAK_BIN_SMALLMID + 1,
     [HAK_TAG_SMALLMID | 2] = HAK_BIN_SMALLMID + 2,
 };

@@ -2,18 +2,30 @@
  * hak_front.h - the small front: one TLS bin per small class and the fast paths of
  * malloc and free for n <= 1 KiB, the same code in every phase.
  *
- * Bins 1..8 serve the Tiny classes (8 B .. 1 KiB; tiny_front.c refills and flushes
- * them), bins 9..11 the Small-Mid classes (256 B, 512 B, 1 KiB; the phase's
+ * Bins 1..7 serve the Tiny classes (16 B .. 1 KiB; tiny_front.c refills and flushes
+ * them), bins 8..10 the Small-Mid classes (256 B, 512 B, 1 KiB; the phase's
  * hakmem_smallmid.c); 0 means "not a small block".  Which bin a request takes and
  * which bin a freed block goes back to are two tables the phase's Small-Mid front
  * fills at process init (hak_front_route_*): the phase's routing is data, so
  * neither fast path branches on it, and malloc and free agree on the front that
  * owns a block by construction.
  *
- *   malloc(n):  bin = g_hak_size_bin[n]; pop t_hak_bins[bin]; state byte ALLOC
+ *   malloc(n):  bin = g_hak_size_bin[n]; pop t_hak_bins[bin]; clear the block's key
  *   free(p):    bin = slab map byte of p (hak_slabmap.h: g_hak_tag_bin[slab tag]);
- *               p aligned to the bin's block size, its state byte ALLOC -> FREE;
- *               push
+ *               p aligned to the bin's block size, its state byte ALLOC, its key
+ *               word not the free key; write the key; push
+ *
+ * Block states (one byte per block, hak_block.h) are written by slow paths only:
+ * ALLOC while a block is out of its slab - in the user's hands or in some thread's
+ * bin - FREE on its slab's freelist, NEVER before it is carved.  Which of "user" and
+ * "bin" it is, is told by word 1 of the block: free() writes the process's free key
+ * there (g_hak_free_key, random per process, from the kernel's AT_RANDOM bytes) and
+ * malloc() clears it.  So a second free of a block still in a bin finds the key, a
+ * second free after a flush finds FREE, and the fast paths write only the block
+ * (its link and key words, one line) and the bin: no state byte, so two threads
+ * never write the same state-byte line.  The one false alarm: a live block whose
+ * word 1 holds exactly the secret key (2^-64 for data that does not copy freed
+ * blocks) is reported as a double free.
  * Each bin carries its block size (mask, shift) so the fast paths read one TLS line
  * and no table.  One unlikely branch each to a noinline slow path (empty / full
  * bin); a bad pointer goes to hak_front_bad (message, abort).
@@ -33,9 +45,9 @@
 #include "hak_stats.h"
 #include "hak_tls.h"
 
-#define HAK_BIN_TINY      1                                   /* bins 1..8      */
-#define HAK_BIN_SMALLMID  (HAK_BIN_TINY + TINY_NUM_CLASSES)   /* bins 9..11     */
-#define HAK_NBINS         (HAK_BIN_SMALLMID + SMALLMID_NUM_CLASSES) /* 12       */
+#define HAK_BIN_TINY      1                                   /* bins 1..7      */
+#define HAK_BIN_SMALLMID  (HAK_BIN_TINY + TINY_NUM_CLASSES)   /* bins 8..10     */
+#define HAK_NBINS         (HAK_BIN_SMALLMID + SMALLMID_NUM_CLASSES) /* 11       */
 #define HAK_SIZE_BINS     (TINY_MAX_SIZE + 1)                 /* 1025 entries   */
 
 /* Routing (hak_front.c): written at process init only, read by every fast path. */
@@ -48,6 +60,11 @@ void hak_front_route_tag(unsigned tag, unsigned bin);
 
 /* Bin 0 unused; mask and shift of each bin are initialised data (every thread). */
 extern HAK_TLS hak_tls_bin t_hak_bins[HAK_NBINS];
+
+/* The free key (set at process init, before any block exists; never 0). */
+extern uintptr_t g_hak_free_key;
+void hak_front_init_key(void);
+#define HAK_KEY(p) (((uintptr_t *)(p))[1])
 
 /* Per-bin hot counters (STATS builds). */
 #define HAK_BIN_STAT_HOT_INC(bin, field)                                               \
@@ -70,9 +87,7 @@ HAK_INLINE void *hak_front_pop(unsigned bin) {
     b->count--;
     HAK_BIN_STAT_HOT_INC(bin, allocs);
     HAK_BIN_STAT_HOT_INC(bin, tls_hits);
-    /* Relaxed atomics are plain byte moves; they tell TSan that a free on another
-     * thread may read the byte. */
-    __atomic_store_n(hak_front_state(p, b->shift), (uint8_t)HAK_BLK_ALLOC, __ATOMIC_RELAXED);
+    HAK_KEY(p) = 0;                                  /* in the user's hands now */
     return p;
 }
 
@@ -80,24 +95,28 @@ HAK_INLINE void *hak_front_pop(unsigned bin) {
  * noreturn, so the fast path reaches it by a tail jump and needs no stack frame. */
 void hak_front_bad(const void *p, unsigned state, const char *api) HAK_NOINLINE HAK_COLD;
 
-/* The checks of free(): 0 when p is the start of a live block of bin b (its state
- * now FREE), else HAK_FRONT_BAD | the state to report. */
+/* The checks of free(): 0 when p is the start of a block in the user's hands in a
+ * slab of bin b (its key now written), else HAK_FRONT_BAD | the state to report.
+ * The state byte is read, never written (relaxed atomics are plain byte moves; they
+ * tell TSan that a slow path on another thread may write it). */
 #define HAK_FRONT_BAD 0x100u
 HAK_INLINE unsigned hak_front_release(void *p, const hak_tls_bin *b) {
     if (hak_unlikely(hak_slab_off(p) & b->mask)) return HAK_FRONT_BAD | HAK_BLK_NEVER;
-    uint8_t *st = hak_front_state(p, b->shift);
-    uint8_t s = __atomic_load_n(st, __ATOMIC_RELAXED);
+    uint8_t s = __atomic_load_n(hak_front_state(p, b->shift), __ATOMIC_RELAXED);
     if (hak_unlikely(s != HAK_BLK_ALLOC)) return HAK_FRONT_BAD | s;
-    __atomic_store_n(st, (uint8_t)HAK_BLK_FREE, __ATOMIC_RELAXED);
+    uintptr_t key = g_hak_free_key;
+    if (hak_unlikely(HAK_KEY(p) == key)) return HAK_FRONT_BAD | HAK_BLK_FREE;   /* in a bin */
+    HAK_KEY(p) = key;
     return 0;
 }
 
-/* The same checks without a state change (realloc, malloc_usable_size); aborts. */
+/* The same checks without writing (realloc, malloc_usable_size); aborts. */
 HAK_INLINE void hak_front_live_check(const void *p, unsigned bin, const char *api) {
     const hak_tls_bin *b = &t_hak_bins[bin];
     if (hak_unlikely(hak_slab_off(p) & b->mask)) hak_bad_free(api, p, HAK_BLK_NEVER);
     uint8_t s = __atomic_load_n(hak_front_state(p, b->shift), __ATOMIC_RELAXED);
     if (hak_unlikely(s != HAK_BLK_ALLOC)) hak_bad_free(api, p, s);
+    if (hak_unlikely(HAK_KEY(p) == g_hak_free_key)) hak_bad_free(api, p, HAK_BLK_FREE);
 }
 
 #endif /* HAK_FRONT_H */

@@ -2,6 +2,7 @@
  * hak_life.c - process init, thread start and exit, fork, reclaim (hak_life.h).
  */
 #include "hak_life.h"
+#include "hak_front.h"
 #include "hak_lock.h"
 #include "hak_options.h"
 #include "hak_registry.h"
@@ -66,6 +67,7 @@ void hak_init_slow(void) {
     hak_lock(&g_init_lock);
     if (!__atomic_load_n(&g_hak_init_done, __ATOMIC_RELAXED)) {
         hak_options_init();
+        hak_front_init_key();               /* before any block exists */
         FOR_EACH_LAYER(l) if ((*l)->init) (*l)->init();
         __atomic_store_n(&g_hak_init_done, 1, __ATOMIC_RELEASE);
     }

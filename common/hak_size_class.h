@@ -1,7 +1,9 @@
 /**
  * hak_size_class.h - the size-class tables: Tiny, Small-Mid, Mid. O(1) size -> class.
  *
- *   Tiny      8,16,32,64,128,256,512,1024         class c: size 8 << c, tag 0xa0|c
+ *   Tiny      16,32,64,128,256,512,1024           class c: size 16 << c, tag 0xa0|c
+ *             (the smallest block is 16 B: a free block holds its list link and the
+ *             free key, hak_front.h; requests of 0..16 B get 16 B)
  *   Small-Mid 256,512,1024                        class c: size 256 << c, tag 0xb0|c
  *   Mid       1280 .. 65536, 4 classes per power of two (<= 25% apart), 24 classes
  *   Large     > 65536: one mapping each (hak_large.c)
@@ -16,9 +18,10 @@
 #include "hak_geometry.h"
 
 /* ---- Tiny ---------------------------------------------------------------- */
-#define TINY_NUM_CLASSES   8
-#define TINY_MIN_SHIFT     3                                /* 8 B                */
-#define TINY_MAX_SIZE      ((size_t)8 << (TINY_NUM_CLASSES - 1)) /* 1024          */
+#define TINY_NUM_CLASSES   7
+#define TINY_MIN_SHIFT     4                                /* 16 B               */
+#define TINY_MIN_SIZE      ((size_t)1 << TINY_MIN_SHIFT)    /* 16                 */
+#define TINY_MAX_SIZE      (TINY_MIN_SIZE << (TINY_NUM_CLASSES - 1)) /* 1024      */
 
 /* ---- Small-Mid (the seed's hakmem_smallmid.h) ----------------------------- */
 #define SMALLMID_NUM_CLASSES 3
@@ -26,7 +29,7 @@
 #define SMALLMID_MIN_SIZE    256
 #define SMALLMID_MAX_SIZE    1024
 /* Small-Mid class c is the same block size as Tiny class c + SMALLMID_TINY_OFFSET. */
-#define SMALLMID_TINY_OFFSET (SMALLMID_MIN_SHIFT - TINY_MIN_SHIFT) /* 5          */
+#define SMALLMID_TINY_OFFSET (SMALLMID_MIN_SHIFT - TINY_MIN_SHIFT) /* 4          */
 
 /* ---- Class tags (out of band, in the slab metadata) ----------------------- */
 #define HAK_TAG_TINY      0xa0u
@@ -41,7 +44,7 @@
 #define MID_MAX_SIZE      ((size_t)65536)
 
 /* ---- Slab layout by shift -------------------------------------------------- */
-#define SLAB_MIN_SHIFT    3
+#define SLAB_MIN_SHIFT    TINY_MIN_SHIFT                   /* 4                  */
 #define SLAB_MAX_SHIFT    10
 /* Start of the first block: after the header reserve and the state bytes, aligned
  * to the block size (so power-of-two blocks are naturally aligned). */
@@ -52,10 +55,11 @@
 
 /* Tiny class of a request of n bytes (n <= TINY_MAX_SIZE); n == 0 is class 0. */
 HAK_INLINE unsigned tiny_size_to_class(size_t n) {
-    /* 1..8 -> 0, 9..16 -> 1, ..., 513..1024 -> 7 */
-    return n <= 8 ? 0u : (unsigned)(64 - __builtin_clzll((unsigned long long)(n - 1))) - TINY_MIN_SHIFT;
+    /* 0..16 -> 0, 17..32 -> 1, ..., 513..1024 -> 6 */
+    return n <= TINY_MIN_SIZE ? 0u
+                              : (unsigned)(64 - __builtin_clzll((unsigned long long)(n - 1))) - TINY_MIN_SHIFT;
 }
-HAK_INLINE size_t tiny_class_size(unsigned c) { return (size_t)8 << c; }
+HAK_INLINE size_t tiny_class_size(unsigned c) { return TINY_MIN_SIZE << c; }
 
 /* The seed routes exactly 256..1024 to Small-Mid; 129..255 stay Tiny. */
 HAK_INLINE int smallmid_is_in_range(size_t n) {

@@ -9,9 +9,9 @@
 #include "hak_track.h"
 
 const uint16_t hak_slab_blocks_off[SLAB_MAX_SHIFT + 1] = {
-    0, 0, 0,
-    SLAB_BLOCKS_OFF(3), SLAB_BLOCKS_OFF(4), SLAB_BLOCKS_OFF(5), SLAB_BLOCKS_OFF(6),
-    SLAB_BLOCKS_OFF(7), SLAB_BLOCKS_OFF(8), SLAB_BLOCKS_OFF(9), SLAB_BLOCKS_OFF(10),
+    [4] = SLAB_BLOCKS_OFF(4), [5] = SLAB_BLOCKS_OFF(5), [6] = SLAB_BLOCKS_OFF(6),
+    [7] = SLAB_BLOCKS_OFF(7), [8] = SLAB_BLOCKS_OFF(8), [9] = SLAB_BLOCKS_OFF(9),
+    [10] = SLAB_BLOCKS_OFF(10),
 };
 
 hak_superslab *hak_superslab_init(void *base, unsigned pool) {
@@ -83,9 +83,12 @@ void hak_slab_bad_unowned(const hak_slab_meta *m, const void *p, const char *api
 unsigned hak_slab_take(hak_slab_meta *m, void ***tail, unsigned max) {
     void **link = *tail;
     unsigned n = 0;
+    uintptr_t key = g_hak_free_key;
     while (n < max && m->freelist) {
         void *b = m->freelist;
         m->freelist = *(void **)b;
+        __atomic_store_n(hak_blk_state(b, m->shift), (uint8_t)HAK_BLK_ALLOC, __ATOMIC_RELAXED);
+        HAK_KEY(b) = key;                                       /* in a bin */
         *link = b;
         link = (void **)b;
         n++;
@@ -96,8 +99,9 @@ unsigned hak_slab_take(hak_slab_meta *m, void ***tail, unsigned max) {
         uintptr_t blk = base + hak_slab_blocks_off[m->shift] + ((uintptr_t)m->carved << m->shift);
         uint8_t *st = (uint8_t *)(base + SLAB_STATE_OFF + ((blk - base) >> m->shift));
         while (n < max && m->carved < m->capacity) {
-            __atomic_store_n(st++, (uint8_t)HAK_BLK_FREE, __ATOMIC_RELAXED);
-            hak_track_undefined((void *)blk, sizeof(void *));   /* its link word */
+            __atomic_store_n(st++, (uint8_t)HAK_BLK_ALLOC, __ATOMIC_RELAXED);
+            hak_track_undefined((void *)blk, 2 * sizeof(void *));  /* link and key words */
+            HAK_KEY(blk) = key;                                     /* in a bin */
             *link = (void *)blk;
             link = (void **)blk;
             blk += bs;

@@ -11,6 +11,7 @@
 #include "hak_geometry.h"
 #include "hak_size_class.h"
 #include "hak_block.h"
+#include "hak_front.h"
 
 /**
  * hak_slab_meta - one 64 KiB slab of one class (the seed's SmallMidSlabMeta).
@@ -18,7 +19,8 @@
  * Invariants (hak_slab_check, DEBUG builds):
  *   carved <= capacity;  used + |freelist| == carved
  *   used = blocks out of the slab: in user hands or on some thread's TLS list
- *   state byte of block i: NEVER iff i >= carved; ALLOC only if out of the slab
+ *   state byte of block i: NEVER iff i >= carved; ALLOC iff out of the slab, FREE
+ *   iff on the freelist (written by hak_slab_take / hak_slab_give only)
  * Writers: every field is written under the lock of the pool that owns the slab;
  *   tag and shift are written when the slab is assigned, before any block of it
  *   is handed out, and read without the lock by free() (they stay valid while a
@@ -102,10 +104,14 @@ void hak_slab_reset(hak_slab_meta *m);
 void hak_slab_bad_unowned(const hak_slab_meta *m, const void *p, const char *api) HAK_NORETURN HAK_COLD;
 /* Take up to max blocks (freelist first, then bump carving) and append them to the
  * chain whose last link is **tail (linked through word 0); *tail is advanced to the
- * new last link.  The caller NULL-terminates.  Returns the count; used += count. */
+ * new last link.  The caller NULL-terminates.  The blocks leave the slab for a bin:
+ * state ALLOC, the free key in word 1 (hak_front.h).  Returns the count; used += count. */
 unsigned hak_slab_take(hak_slab_meta *m, void ***tail, unsigned max);
-/* Return one block (state already FREE) to its slab's freelist; used -= 1. */
+/* Return one block (out of the slab: ALLOC, from a bin) to its slab's freelist:
+ * state FREE; used -= 1. */
 HAK_INLINE void hak_slab_give(hak_slab_meta *m, void *p) {
+    hak_assert(*hak_blk_state(p, m->shift) == HAK_BLK_ALLOC);
+    __atomic_store_n(hak_blk_state(p, m->shift), (uint8_t)HAK_BLK_FREE, __ATOMIC_RELAXED);
     *(void **)p = m->freelist;
     m->freelist = p;
     hak_assert(m->used > 0);

@@ -9,7 +9,7 @@
 #include <errno.h>
 
 /* TLS capacity per class; a refill brings cap/2 blocks, an overflow returns cap/2. */
-static const uint16_t tiny_tls_cap[TINY_NUM_CLASSES] = { 128, 128, 128, 128, 128, 128, 64, 64 };
+static const uint16_t tiny_tls_cap[TINY_NUM_CLASSES] = { 128, 128, 128, 128, 128, 64, 64 };
 
 static void tiny_thread_init(void) {
     for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) t_hak_bins[HAK_BIN_TINY + c].cap = tiny_tls_cap[c];
@@ -43,7 +43,7 @@ void *hak_tiny_alloc_slow(unsigned c) {
     void *p = head;
     b->head = *(void **)p;
     b->count += n - 1;
-    __atomic_store_n(hak_front_state(p, c + TINY_MIN_SHIFT), (uint8_t)HAK_BLK_ALLOC, __ATOMIC_RELAXED);
+    HAK_KEY(p) = 0;                                  /* in the user's hands now */
     return p;
 }
 

@@ -61,8 +61,7 @@ void *hak_smallmid_alloc_slow(unsigned c) {
     HAK_STAT_SLOW_ADD(smallmid[c].refills, 1);
     HAK_STAT_SLOW_ADD(smallmid[c].refill_blocks, 1);
     HAK_STAT_HOT_INC(smallmid[c].allocs);
-    __atomic_store_n(hak_front_state(p, c + SMALLMID_MIN_SHIFT), (uint8_t)HAK_BLK_ALLOC,
-                     __ATOMIC_RELAXED);
+    HAK_KEY(p) = 0;                                  /* in the user's hands now */
     return p;
 }
 

@@ -4,9 +4,16 @@
  * Lock order: a class's SmallMidSSHead lock, then the registry lock.
  */
 #include "hakmem_smallmid_superslab.h"
+#include "hak_life.h"
 #include "hak_stats.h"
 
 #define SLAB_ON_REUSE 1u
+#define SLAB_OWNED    2u
+
+/* The slab each thread bump-allocates class c from (issue 11: owned slabs, so two
+ * threads do not carve blocks whose state bytes share a cache line).  Marked
+ * SLAB_OWNED so that reclaim leaves its SuperSlab alone; let go at thread exit. */
+static HAK_TLS SmallMidSlabMeta *t_smallmid_bump[SMALLMID_NUM_CLASSES];
 
 static SmallMidSSHead g_smallmid_ss[SMALLMID_NUM_CLASSES] = {
     { .lock = HAK_LOCK_INITIALIZER }, { .lock = HAK_LOCK_INITIALIZER },
@@ -26,21 +33,25 @@ static SmallMidSuperSlab *smallmid_superslab_new(unsigned c, SmallMidSSHead *hea
     return ss;
 }
 
-/* The slab to bump-allocate from: the current SuperSlab's last assigned slab while
- * it has room, else its next slab, else a brand-new SuperSlab.  Lock held. */
+/* The slab to bump-allocate from: the thread's own while it has blocks to carve,
+ * else the current SuperSlab's next slab, else a brand-new SuperSlab.  Lock held. */
 static SmallMidSlabMeta *smallmid_bump_slab(unsigned c, SmallMidSSHead *head) {
+    SmallMidSlabMeta *m = t_smallmid_bump[c];
+    if (m && m->carved < m->capacity) return m;
+    if (m) m->list_flags &= ~SLAB_OWNED;                 /* carved out: let it go */
+    t_smallmid_bump[c] = NULL;
     SmallMidSuperSlab *ss = head->current;
-    if (ss && ss->nassigned) {
-        SmallMidSlabMeta *m = &ss->slabs[ss->nassigned - 1];
-        if (m->carved < m->capacity) return m;
-    }
     if (!ss || ss->nassigned == SLABS_PER_SS) {
         ss = smallmid_superslab_new(c, head);
         if (!ss) return NULL;
         head->current = ss;
     }
-    SmallMidSlabMeta *m = &ss->slabs[ss->nassigned++];
+    m = &ss->slabs[ss->nassigned++];
     hak_slab_assign(m, HAK_TAG_SMALLMID | c, c + SMALLMID_MIN_SHIFT);
+    if (t_hak_thread_state != HAK_THREAD_DEAD) {         /* no exit hook after death */
+        m->list_flags |= SLAB_OWNED;
+        t_smallmid_bump[c] = m;
+    }
     return m;
 }
 
@@ -95,8 +106,9 @@ static unsigned smallmid_superslab_reclaim(void) {
         SmallMidSuperSlab *ss = head->all;
         while (ss) {
             SmallMidSuperSlab *next = ss->next;
-            unsigned busy = 0;
-            for (unsigned i = 0; i < ss->nassigned; i++) busy |= ss->slabs[i].used;
+            unsigned busy = 0;      /* a block out, or a thread carves a slab of it */
+            for (unsigned i = 0; i < ss->nassigned; i++)
+                busy |= ss->slabs[i].used | (ss->slabs[i].list_flags & SLAB_OWNED);
             if (!busy) {
                 for (unsigned i = 0; i < ss->nassigned; i++)
                     if (ss->slabs[i].list_flags & SLAB_ON_REUSE)
@@ -121,8 +133,20 @@ static void smallmid_superslab_unlock_all(void) {
     for (unsigned c = SMALLMID_NUM_CLASSES; c-- > 0;) hak_unlock(&g_smallmid_ss[c].lock);
 }
 
+/* Thread exit: let the bump slabs go. */
+static void smallmid_superslab_thread_exit(void) {
+    for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) {
+        if (!t_smallmid_bump[c]) continue;
+        hak_lock(&g_smallmid_ss[c].lock);
+        t_smallmid_bump[c]->list_flags &= ~SLAB_OWNED;
+        t_smallmid_bump[c] = NULL;
+        hak_unlock(&g_smallmid_ss[c].lock);
+    }
+}
+
 const hak_layer hak_smallmid_superslab_layer = {
     .name = "smallmid superslab",
+    .thread_exit = smallmid_superslab_thread_exit,
     .reclaim = smallmid_superslab_reclaim,
     .fork_prepare = smallmid_superslab_lock_all,
     .fork_parent = smallmid_superslab_unlock_all,

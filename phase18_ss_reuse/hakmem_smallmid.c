@@ -60,8 +60,7 @@ void *hak_smallmid_alloc_slow(unsigned c) {
     if (hak_unlikely(p == NULL) && hak_reclaim()) p = smallmid_tls_refill(c);
     if (hak_unlikely(p == NULL)) { errno = ENOMEM; return NULL; }
     HAK_STAT_HOT_INC(smallmid[c].allocs);
-    __atomic_store_n(hak_front_state(p, c + SMALLMID_MIN_SHIFT), (uint8_t)HAK_BLK_ALLOC,
-                     __ATOMIC_RELAXED);
+    HAK_KEY(p) = 0;                                  /* in the user's hands now */
     return p;
 }
 

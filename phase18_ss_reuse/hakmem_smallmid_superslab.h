@@ -7,8 +7,9 @@
  * own tag (0xb0|class) and is found from a pointer through the registry and
  * masking, like every slab.
  * SmallMidSlabMeta: capacity / used / carved / freelist (common hak_slab_meta).
- * SmallMidSSHead: the per-class pool: the slab being carved and the slabs with a
- * non-empty freelist.  The SuperSlab LRU is the shared pool's warm list.
+ * SmallMidSSHead: the per-class pool of slabs with room; each thread carves a slab
+ * of its own (hakmem_smallmid_superslab.c).  The SuperSlab LRU is the shared pool's
+ * warm list.
  *
  * What Phase 18 fixes of 17-2: a chain of freed blocks (TLS overflow, thread exit)
  * reaches meta->freelist and decrements `used`, one lock round trip per chain; a
@@ -33,14 +34,13 @@ typedef hak_slab_meta SmallMidSlabMeta;
 
 /**
  * SmallMidSSHead - one per Small-Mid class.
- * Invariants (under lock): `current` is the slab being carved (NULL when none has
- * room to carve); `reuse` holds exactly the slabs of the class, other than
- * `current`, whose freelist is non-empty; every slab of the class has used > 0.
+ * Invariants (under lock): `reuse` holds exactly the slabs of the class that have
+ * room (a non-empty freelist or blocks to carve) and that no thread owns; a slab of
+ * the class that no thread owns has used > 0.
  */
 typedef struct SmallMidSSHead {
     hak_lock_t lock;
-    SmallMidSlabMeta *current;            /* being carved                           */
-    SmallMidSlabMeta *reuse;              /* slabs with a non-empty freelist         */
+    SmallMidSlabMeta *reuse;              /* slabs with room, owned by no thread     */
 } SmallMidSSHead;
 
 /* Fill batch[] with up to batch_max FREE blocks of class class_idx: freelist first,

@@ -17,7 +17,7 @@ static char g_static_buf[4096];
 
 /* The class tables, written out: a wrong constant in hak_size_class.h must fail
  * here, not move the expectation with it. */
-static const size_t k_tiny[] = { 8, 16, 32, 64, 128, 256, 512, 1024 };
+static const size_t k_tiny[] = { 16, 32, 64, 128, 256, 512, 1024 };
 static const size_t k_smallmid[] = { 256, 512, 1024 };
 static const size_t k_mid[] = {
     1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096, 5120, 6144, 7168, 8192,

@@ -14,8 +14,9 @@
 #include "hak_slab.h"
 #include "hak_stats.h"
 
-/* Tiny class of the same block size as Small-Mid class c (256 B is Tiny class 5). */
-#define TINY_OF_SMALLMID(c) (5u + (c))
+/* Tiny class of the same block size as Small-Mid class c (256 B is Tiny class 4:
+ * Tiny classes are 16, 32, 64, 128, 256, 512, 1024). */
+#define TINY_OF_SMALLMID(c) (4u + (c))
 static const unsigned k_refill_batch[3] = PHASE_SMALLMID_REFILL_BATCH;
 
 static const size_t k_sm_sizes[] = { 256, 300, 512, 513, 700, 1000, 1024 };
@@ -30,7 +31,7 @@ START_TEST(test_smallmid_block_origin) {
         ck_assert_ptr_nonnull(p);
         ck_assert_uint_eq(hak_reg_kind(hak_registry_lookup(p)), HAK_REG_SMALL);
         unsigned tag = hak_meta_from_ptr(p)->tag;
-        /* 256 -> 0, 300/512 -> 1, 513..1024 -> 2 (Small-Mid); Tiny: 5, 6, 7 */
+        /* 256 -> 0, 300/512 -> 1, 513..1024 -> 2 (Small-Mid); Tiny: 4, 5, 6 */
         unsigned sc = n <= 256 ? 0 : n <= 512 ? 1 : 2, tc = TINY_OF_SMALLMID(sc);
         if (smallmid_on() && PHASE_SMALLMID_OWN_TAG) {
             ck_assert_msg(tag == (0xb0 | sc), "n=%zu tag 0x%x", n, tag);
@@ -50,7 +51,7 @@ START_TEST(test_smallmid_block_origin) {
     }
     /* 129..255 never go to Small-Mid. */
     void *q = malloc(hide_size(200));
-    ck_assert_uint_eq(hak_meta_from_ptr(q)->tag, 0xa0 | 5);
+    ck_assert_uint_eq(hak_meta_from_ptr(q)->tag, 0xa0 | 4);
     free(q);
 }
 END_TEST
@@ -237,7 +238,7 @@ START_TEST(test_slab_changes_class) {
         if (n > best_n) { best_n = n; best = b; }
     }
     ck_assert_msg(best_n == 976, "no slab is all ours: the best has %d of 976 blocks", best_n);
-    ck_assert_uint_eq(hak_meta_from_ptr((void *)best)->tag, 0xa0 | 3);
+    ck_assert_uint_eq(hak_meta_from_ptr((void *)best)->tag, 0xa0 | 2);      /* 64 B */
     run_thread(cc_free64);
     char *s = (char *)best;
     unsigned tag_after = hak_meta_from_ptr(s)->tag;
@@ -248,7 +249,7 @@ START_TEST(test_slab_changes_class) {
     st = death_run(do_free_ptr, s + 3072 + 8, g_out, sizeof g_out, 20);
     assert_abort_msg(st, g_out, "free", PHASE_SS_REUSE ? REASON_UNOWNED : REASON_INTERIOR, s + 3072 + 8);
     if (!PHASE_SS_REUSE) {
-        ck_assert_uint_eq(tag_after, 0xa0 | 3);             /* the slab stays 64 B's */
+        ck_assert_uint_eq(tag_after, 0xa0 | 2);             /* the slab stays 64 B's */
     } else {
         ck_assert_msg(tag_after == 0, "an empty slab kept its class: tag 0x%x", tag_after);
     }
@@ -269,7 +270,7 @@ START_TEST(test_slab_changes_class) {
     } else {
         ck_assert_msg(first != NULL && j2 >= 0, "%d blocks of 512 B, none from the emptied slab", n512);
         unsigned tag = hak_meta_from_ptr(s)->tag;
-        ck_assert_msg(tag == (smallmid_on() ? 0xb1u : 0xa6u), "slab now has tag 0x%x", tag);
+        ck_assert_msg(tag == (smallmid_on() ? 0xb1u : 0xa5u), "slab now has tag 0x%x", tag);
         /* Block 1 of the new class goes back: FREE. */
         for (int i = 0; i < n512; i++)
             if (g_cc512[i] == s + 2560 + 512) { free(g_cc512[i]); g_cc512[i] = NULL; }

@@ -1,0 +1,147 @@
+/**
+ * bench_xthread.c - multithreaded churn with cross-thread frees, in the spirit of
+ * mimalloc-bench's xmalloc-test and mstress.
+ *
+ * THREADS threads in a ring.  Each allocates OPS / (2 * THREADS) blocks of a random
+ * size in [MIN, MAX] (fixed seed, one stream per thread) and touches them (tag in the
+ * first and last byte).  Half of them, chosen at random, go to the next thread's inbox
+ * (a lock-free LIFO: push with compare-and-swap, the owner takes the whole list with
+ * one exchange), and that thread checks and frees them; the other half replace a
+ * random slot of a local working set of WS blocks, whose previous block is checked
+ * and freed.  Every 32 allocations a thread empties its inbox.  At the end a thread
+ * frees its working set, waits until every thread has stopped sending, and empties
+ * its inbox once more: every block is freed exactly once, half of them by another
+ * thread.  ops = malloc + free calls, timed from the threads' start to their join.
+ */
+#include "bench_common.h"
+
+#include <stdatomic.h>
+
+typedef struct node { struct node *next; } node_t;    /* an inbox link, in the block */
+
+typedef struct {
+    _Atomic(node_t *) inbox;
+    char pad[64 - sizeof(node_t *)];                    /* one cache line per inbox */
+} inbox_t;
+
+typedef struct {
+    uint64_t allocs, seed, ops, checksum;
+    size_t min, max, ws;
+    unsigned id, n;
+    inbox_t *boxes;
+    pthread_barrier_t *done;
+} worker_t;
+
+/* The size is recoverable from the block: it is stored after the link word. */
+typedef struct { node_t link; uint32_t size; } hdr_t;
+
+static unsigned char *alloc_block(size_t size, uint64_t *ops) {
+    unsigned char *p = malloc(size);
+    if (!p) { fprintf(stderr, "%s: malloc(%zu) failed\n", g_prog, size); exit(1); }
+    ((hdr_t *)p)->size = (uint32_t)size;
+    p[size - 1] = (unsigned char)size;
+    (*ops)++;
+    return p;
+}
+
+static void free_block(unsigned char *p, uint64_t *ops) {
+    uint32_t size = ((hdr_t *)p)->size;
+    if (p[size - 1] != (unsigned char)size) {
+        fprintf(stderr, "%s: CORRUPTION: block %p size %u found %u\n", g_prog, (void *)p, size,
+                p[size - 1]);
+        abort();
+    }
+    free(p);
+    (*ops)++;
+}
+
+static void drain_inbox(inbox_t *box, uint64_t *ops) {
+    if (!atomic_load_explicit(&box->inbox, memory_order_relaxed)) return;
+    node_t *n = atomic_exchange_explicit(&box->inbox, NULL, memory_order_acquire);
+    while (n) {
+        node_t *next = n->next;
+        free_block((unsigned char *)n, ops);
+        n = next;
+    }
+}
+
+static void *worker(void *arg) {
+    worker_t *w = arg;
+    unsigned char **slot = calloc(w->ws, sizeof *slot);
+    if (!slot) { fprintf(stderr, "%s: out of memory\n", g_prog); exit(1); }
+    inbox_t *mine = &w->boxes[w->id], *next = &w->boxes[(w->id + 1) % w->n];
+    uint64_t s = rng_seed(w->seed, w->id), ops = 0, sum = 0;
+    const size_t span = w->max - w->min + 1;
+    for (uint64_t i = 0; i < w->allocs; i++) {
+        uint64_t r = rng_next(&s);
+        unsigned char *p = alloc_block(w->min + (size_t)((r >> 32) % span), &ops);
+        sum += (uintptr_t)p & 0xfff;
+        if (r & 1) {                    /* to the next thread */
+            node_t *n = (node_t *)p, *head = atomic_load_explicit(&next->inbox, memory_order_relaxed);
+            do n->next = head;
+            while (!atomic_compare_exchange_weak_explicit(&next->inbox, &head, n, memory_order_release,
+                                                          memory_order_relaxed));
+        } else {                        /* kept: replaces a random local block */
+            size_t idx = (size_t)((r >> 8) % w->ws);
+            if (slot[idx]) free_block(slot[idx], &ops);
+            slot[idx] = p;
+        }
+        if ((i & 31) == 31) drain_inbox(mine, &ops);
+    }
+    for (size_t i = 0; i < w->ws; i++)
+        if (slot[i]) free_block(slot[i], &ops);
+    free(slot);
+    pthread_barrier_wait(w->done);      /* nobody sends any more */
+    drain_inbox(mine, &ops);
+    w->ops = ops;
+    w->checksum = sum;
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    g_usage = "OPS MIN_SIZE MAX_SIZE [THREADS [WORKING_SET [SEED]]]\n"
+              "  OPS          total malloc+free calls (2..10^11), split across threads\n"
+              "  MIN_SIZE     smallest request in bytes (16..1048576)\n"
+              "  MAX_SIZE     largest request in bytes (MIN_SIZE..1048576)\n"
+              "  THREADS      threads in the ring, default 2 (1..256; 1 sends to itself)\n"
+              "  WORKING_SET  blocks each thread keeps, default 1024 (1..16777216)\n"
+              "  SEED         RNG seed, default 42\n"
+              "prints: RESULT bench=xthread threads= ops= seconds= ops_per_sec= maxrss_kb= ...";
+    check_args(argc, argv, 3, 6);
+    uint64_t ops = parse_u64(argv[1], "OPS", 2, 100000000000ULL);
+    size_t min = parse_u64(argv[2], "MIN_SIZE", 16, 1 << 20);
+    size_t max = parse_u64(argv[3], "MAX_SIZE", min, 1 << 20);
+    unsigned threads = argc > 4 ? parse_u64(argv[4], "THREADS", 1, 256) : 2;
+    size_t ws = argc > 5 ? parse_u64(argv[5], "WORKING_SET", 1, 1 << 24) : 1024;
+    uint64_t seed = argc > 6 ? parse_u64(argv[6], "SEED", 0, UINT64_MAX) : 42;
+
+    worker_t *w = calloc(threads, sizeof *w);
+    inbox_t *boxes = aligned_alloc(64, threads * sizeof *boxes);
+    pthread_barrier_t done;
+    if (!w || !boxes || pthread_barrier_init(&done, NULL, threads)) {
+        fprintf(stderr, "%s: out of memory\n", g_prog);
+        return 1;
+    }
+    uint64_t allocs = ops / 2;
+    for (unsigned t = 0; t < threads; t++) {
+        atomic_init(&boxes[t].inbox, NULL);
+        w[t] = (worker_t){ .allocs = allocs / threads + (t < allocs % threads), .seed = seed,
+                           .min = min, .max = max, .ws = ws, .id = t, .n = threads,
+                           .boxes = boxes, .done = &done };
+    }
+    double t0 = now_sec();
+    run_threads(worker, w, sizeof *w, threads);
+    double secs = now_sec() - t0;
+    uint64_t sum = 0, total = 0;
+    for (unsigned t = 0; t < threads; t++) { sum += w[t].checksum; total += w[t].ops; }
+    if (total != 2 * allocs) {
+        fprintf(stderr, "%s: %llu calls, expected %llu\n", g_prog, (unsigned long long)total,
+                (unsigned long long)(2 * allocs));
+        return 1;
+    }
+    print_result("xthread", threads, total, secs, sum, "");
+    pthread_barrier_destroy(&done);
+    free(boxes);
+    free(w);
+    return 0;
+}
