@@ -49,10 +49,18 @@ static void large_shrink(hak_large_hdr *h, size_t new_len) {
  * cache; no other thread may reach it legitimately. */
 static hak_large_hdr *large_grow(hak_large_hdr *h, size_t new_len, size_t align) {
     size_t old_len = h->map_len;
-    hak_large_hdr *q = hak_os_remap(h, old_len, new_len, align > SS_SIZE ? align : SS_SIZE,
-                                    HAK_OS_LARGE);
-    if (!q) return NULL;
-    if (q != h) hak_registry_release((uintptr_t)h, old_len);     /* the old chunks */
+    size_t map_align = align > SS_SIZE ? align : SS_SIZE;
+    hak_large_hdr *q = hak_os_remap(h, old_len, new_len, map_align, 0, HAK_OS_LARGE);
+    if (!q) {
+        /* Moving unmaps the old range, which the next mmap of any thread may get and
+         * register: its tombstones must be written before, not after. */
+        hak_registry_release((uintptr_t)h, old_len);
+        q = hak_os_remap(h, old_len, new_len, map_align, 1, HAK_OS_LARGE);
+        if (!q) {
+            (void)hak_registry_set((uintptr_t)h, old_len, h, HAK_REG_LARGE);  /* leaves exist */
+            return NULL;
+        }
+    }
     if (hak_registry_set((uintptr_t)q, new_len, q, HAK_REG_LARGE) != 0) {
         /* No registry leaf for the new chunks: give the memory back, fail. */
         q->map_len = new_len;

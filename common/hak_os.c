@@ -41,14 +41,15 @@ void hak_os_unmap(void *p, size_t len, hak_os_purpose why) {
     CNT_ADD(g_os[why].bytes_released, len);
 }
 
-void *hak_os_remap(void *p, size_t old_len, size_t new_len, size_t align, hak_os_purpose why) {
+void *hak_os_remap(void *p, size_t old_len, size_t new_len, size_t align, int may_move,
+                   hak_os_purpose why) {
     old_len = hak_align_up(old_len, HAK_PAGE_SIZE);
     new_len = hak_align_up(new_len, HAK_PAGE_SIZE);
     if (new_len == 0) { errno = ENOMEM; return NULL; }
     if (align < HAK_PAGE_SIZE) align = HAK_PAGE_SIZE;
     int saved = errno;
     void *q = mremap(p, old_len, new_len, 0);                    /* in place */
-    if (q == MAP_FAILED && new_len > old_len) {
+    if (q == MAP_FAILED && new_len > old_len && may_move) {
         /* Reserve an aligned destination, then move the pages there. */
         size_t span = new_len + align;
         char *raw = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

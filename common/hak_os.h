@@ -32,10 +32,12 @@ typedef struct hak_os_counters {
 void *hak_os_map(size_t len, size_t align, hak_os_purpose why);
 /* Unmap a region returned by hak_os_map (or a page-aligned tail of it). */
 void hak_os_unmap(void *p, size_t len, hak_os_purpose why);
-/* Resize a region from hak_os_map: in place if the address space after it is free,
- * else moved (page tables, not bytes) to a new address aligned to align.  Returns
- * the region's address, or NULL (errno ENOMEM) with the region unchanged. */
-void *hak_os_remap(void *p, size_t old_len, size_t new_len, size_t align, hak_os_purpose why);
+/* Resize a region from hak_os_map: in place if the address space after it is free;
+ * else, with may_move, moved (page tables, not bytes) to a new address aligned to
+ * align - the old range is then unmapped, free for anyone's next mmap.  Returns the
+ * region's address, or NULL (errno ENOMEM) with the region unchanged. */
+void *hak_os_remap(void *p, size_t old_len, size_t new_len, size_t align, int may_move,
+                   hak_os_purpose why);
 /* Give the pages back to the OS but keep the address range (reads return zero). */
 void hak_os_decommit(void *p, size_t len, hak_os_purpose why);
 /* Fault every page of a mapped range in now, in one call (MADV_POPULATE_WRITE; where
