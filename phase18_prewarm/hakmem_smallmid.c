@@ -10,6 +10,7 @@
 #include "hakmem_smallmid_superslab.h"
 #include "hak_backend.h"
 #include "hak_options.h"
+#include "hak_transfer.h"
 
 #include <errno.h>
 
@@ -42,6 +43,15 @@ static const int smallmid_refill_batch_size[SMALLMID_NUM_CLASSES] = {
 static void *smallmid_tls_refill(unsigned c) {
     void *batch[SMALLMID_REFILL_BATCH_MAX];
     hak_tls_bin *b = &t_hak_bins[HAK_BIN_SMALLMID + c];
+    void *chain;
+    uint32_t got = b->cap ? hak_transfer_pop(HAK_BIN_SMALLMID + c, &chain) : 0;
+    if (got) {                   /* a half-bin another thread flushed (hak_transfer.h) */
+        HAK_STAT_SLOW_ADD(smallmid[c].refills, 1);
+        HAK_STAT_SLOW_ADD(smallmid[c].refill_blocks, got);
+        b->head = *(void **)chain;
+        b->count = (uint16_t)(got - 1);
+        return chain;
+    }
     int max = b->cap ? smallmid_refill_batch_size[c] : 1;   /* exiting thread: 1 */
     int n = hak_smallmid_refill_batch((int)c, batch, max);
     if (n == 0) return NULL;
@@ -73,14 +83,28 @@ void hak_smallmid_free_slow(void *p, unsigned c) {
         hak_smallmid_superslab_free_chain(c, p);
         return;
     }
-    /* TLS full (the seed's TODO, Phase 17-2.1, done): the older half of the list goes
-     * back to its slabs' freelists in one chain, one lock round trip. */
+    /* TLS full (the seed's TODO, Phase 17-2.1, done): the older half of the list goes,
+     * in one chain, to the transfer cache or else back to its slabs' freelists - one
+     * lock round trip either way. */
     hak_bin_push(b, p);
     uint32_t n;
     void *chain = hak_bin_split(b, b->cap / 2, &n);
     HAK_STAT_SLOW_ADD(smallmid[c].flushes, 1);
     HAK_STAT_SLOW_ADD(smallmid[c].flush_blocks, n);
-    hak_smallmid_superslab_free_chain(c, chain);
+    if (!hak_transfer_push(HAK_BIN_SMALLMID + c, chain, n)) hak_smallmid_superslab_free_chain(c, chain);
+}
+
+/* The transfer cache's chains back to their slabs; how many chains. */
+static unsigned smallmid_transfer_drain(void) {
+    unsigned total = 0;
+    for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) {
+        void *chain;
+        while (hak_transfer_pop(HAK_BIN_SMALLMID + c, &chain)) {
+            hak_smallmid_superslab_free_chain(c, chain);
+            total++;
+        }
+    }
+    return total;
 }
 
 /* Thread exit: the TLS blocks go back to their slabs' freelists. */
@@ -92,11 +116,13 @@ static void smallmid_thread_exit(void) {
         b->cap = 0;
         if (n) hak_smallmid_superslab_free_chain(c, chain);
     }
+    (void)smallmid_transfer_drain();
 }
 
 const hak_layer hak_smallmid_front_layer = {
     .name = "smallmid front",
     .init = smallmid_init,
     .thread_init = smallmid_thread_init,
+    .reclaim = smallmid_transfer_drain,
     .thread_exit = smallmid_thread_exit,
 };

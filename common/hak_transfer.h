@@ -1,0 +1,27 @@
+/**
+ * hak_transfer.h - the transfer cache (tcmalloc's idea), one per small-front bin.
+ *
+ * A flushed half-bin goes, as one chain, to a small stack of chains; an empty bin
+ * takes a whole chain from there before it asks its front's backend.  The blocks stay
+ * "out of their slab" (state ALLOC, free key set, counted in their slab's `used`),
+ * so moving a chain between two threads costs one lock round trip and no per-block
+ * work.  At most HAK_TRANSFER_CHAINS chains per bin; the owning front drains its bins
+ * to its slabs at thread exit and under memory pressure (reclaim), so memory still
+ * goes back.  Lock: each bin's stack has its own; nothing is taken under it.
+ */
+#ifndef HAK_TRANSFER_H
+#define HAK_TRANSFER_H
+
+#include "hak_config.h"
+
+#define HAK_TRANSFER_CHAINS 16
+
+/* Pop a chain of `bin` into *head; its length, 0 when the stack is empty. */
+uint32_t hak_transfer_pop(unsigned bin, void **head);
+/* Push a chain of n blocks of `bin`; 0 when the stack is full. */
+int hak_transfer_push(unsigned bin, void *head, uint32_t n);
+/* fork: every stack's lock. */
+void hak_transfer_lock_all(void);
+void hak_transfer_unlock_all(void);
+
+#endif /* HAK_TRANSFER_H */
