@@ -128,7 +128,7 @@ $(BUILD)/$(1)/tests/vg_detect: tests/valgrind/vg_detect.c $(BUILD)/$(1)/libhakme
 	$$(CC) -O0 -g -Icommon -o $$@ $$< $(BUILD)/$(1)/libhakmem.a -pthread
 
 $(1): $(BUILD)/$(1)/libhakmem.so $(BUILD)/$(1)/libhakmem.a
-$(1)-tests: $(1) $(BUILD)/$(1)/tests/hak_tests $(BUILD)/$(1)/tests/user_names \
+$(1)-tests: $(1) $(BUILD)/$(1)/tests/hak_tests $(if $(VARIANT),,$(BUILD)/$(1)/tests/user_names) \
             $(if $(filter 1,$(VALGRIND)),$(BUILD)/$(1)/tests/vg_detect)
 endef
 $(foreach p,$(ALL_PHASES),$(eval $(call PHASE_RULES,$(p))))
