@@ -57,8 +57,8 @@ else
     PC_OPS=6000000
     LA_OPS=16000000
     PHC_MIB=256
-    LR_OPS=150
-    XT_OPS=8000000
+    LR_OPS=600
+    XT_OPS=24000000
     CG_OPS=2000000
     REAL_REPS=3           # real programs take 0.5-3 s: at most 3 reps (below)
     PY_N=300000; GCC_FILES=30; SORT_MB=100; GIT_FILES=2500; GIT_COMMITS=45; GIT_PER=150

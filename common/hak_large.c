@@ -22,6 +22,7 @@ static hak_large_hdr *g_large_cache[LARGE_CACHE_SLOTS];   /* large lock, oldest 
 static unsigned g_large_ncached;                          /* large lock */
 static size_t g_large_cached_bytes;                       /* large lock */
 static size_t g_large_live_bytes;                         /* large lock: mapped, in use */
+static size_t g_large_slack_bytes;                        /* large lock: sum of h->slack */
 
 static size_t large_user_off(size_t align) {
     return hak_align_up(sizeof(hak_large_hdr), align < HAK_MIN_ALIGN ? HAK_MIN_ALIGN : align);
@@ -110,12 +111,20 @@ void *hak_large_alloc(size_t n, size_t align, int *zeroed) {
         hak_unlock(&g_large_lock);
     }
     *zeroed = 0;
+    size_t slack = 0;
     if (h && h->map_len < need) {                        /* grow the largest */
         hak_large_hdr *g = large_grow(h, need, align);
         if (!g) large_unmap(h);
         h = g;
-    } else if (h && h->map_len - need > need / 4) {     /* too roomy: trim */
-        large_shrink(h, need);
+    } else if (h && h->map_len - need > need / 4) {     /* roomy: keep, or trim */
+        slack = h->map_len - need;
+        hak_lock(&g_large_lock);
+        if (g_large_cached_bytes + g_large_slack_bytes + slack <= cache_budget())
+            g_large_slack_bytes += slack;
+        else
+            slack = 0;
+        hak_unlock(&g_large_lock);
+        if (!slack) large_shrink(h, need);
     }
     if (h) {
         HAK_STAT_SLOW_ADD(large_cache_hits, 1);
@@ -135,6 +144,7 @@ void *hak_large_alloc(size_t n, size_t align, int *zeroed) {
     }
     h->user = (char *)h + off;
     h->usable = h->map_len - off;
+    h->slack = slack;
     hak_lock(&g_large_lock);
     h->state = HAK_BLK_ALLOC;
     g_large_live_bytes += h->map_len;
@@ -167,12 +177,14 @@ void hak_large_free(hak_large_hdr *h, void *p, const char *api) {
     HAK_STAT_SLOW_ADD(large_frees, 1);
     h->state = HAK_BLK_FREE;
     g_large_live_bytes -= h->map_len;
+    g_large_slack_bytes -= h->slack;
+    h->slack = 0;
     size_t budget = cache_budget();
     unsigned max = (unsigned)hak_option(HAK_OPT_LARGE_CACHE);
-    if (max > 0 && h->map_len <= budget) {
+    if (max > 0 && g_large_slack_bytes + h->map_len <= budget) {
         /* Make room, oldest first, then cache it. */
         while (g_large_ncached && (g_large_ncached >= max ||
-                                   g_large_cached_bytes + h->map_len > budget)) {
+                                   g_large_slack_bytes + g_large_cached_bytes + h->map_len > budget)) {
             hak_large_hdr *v = g_large_cache[0];
             for (unsigned i = 0; i + 1 < g_large_ncached; i++) g_large_cache[i] = g_large_cache[i + 1];
             g_large_ncached--;
@@ -185,7 +197,8 @@ void hak_large_free(hak_large_hdr *h, void *p, const char *api) {
         victims[nv++] = h;
     }
     /* Live bytes fell: the budget may have too.  Oldest first. */
-    while (g_large_ncached && g_large_cached_bytes > budget && nv < LARGE_CACHE_SLOTS + 1) {
+    while (g_large_ncached && g_large_slack_bytes + g_large_cached_bytes > budget &&
+           nv < LARGE_CACHE_SLOTS + 1) {
         hak_large_hdr *v = g_large_cache[0];
         for (unsigned i = 0; i + 1 < g_large_ncached; i++) g_large_cache[i] = g_large_cache[i + 1];
         g_large_ncached--;
@@ -215,6 +228,8 @@ void *hak_large_realloc(hak_large_hdr *h, void *p, size_t n, const char *api) {
     hak_lock(&g_large_lock);
     g_large_live_bytes += h->map_len;
     g_large_live_bytes -= old;
+    g_large_slack_bytes -= h->slack;            /* the block is sized to the request */
+    h->slack = 0;
     hak_unlock(&g_large_lock);
     return h->user;
 }

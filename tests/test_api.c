@@ -455,23 +455,35 @@ END_TEST
 START_TEST(test_large_cache_follows_live_bytes) {
     /* 20 live buffers of 5..25 MiB replaced at random: freed mappings are reused
      * (their pages too), and when everything is freed at most the 32 MiB minimum
-     * stays cached. */
+     * stays cached.  Bound on what is mapped (hak_large.h): live mappings are at
+     * most 1.25 x the requests plus budgeted slack, and cache + slack <= max(32 MiB,
+     * live / 2), so mapped <= 2.5 x the requested bytes + 32 MiB. */
     enum { LIVE = 20, ROUNDS = 200 };
     void *v[LIVE];
     uint64_t rs = 12345;
     long base = large_mapped_now();
-    for (int i = 0; i < LIVE; i++) v[i] = malloc(hide_size(((5 + rng_next(&rs) % 21) << 20)));
+    size_t req[LIVE], sum = 0;
+    for (int i = 0; i < LIVE; i++) {
+        req[i] = (5 + rng_next(&rs) % 21) << 20;
+        v[i] = malloc(hide_size(req[i]));
+        sum += req[i];
+    }
     uint64_t hits0 = g_hak_stats.large_cache_hits;
     long peak = 0;
     for (int r = 0; r < ROUNDS; r++) {
         int k = (int)(rng_next(&rs) % LIVE);
         free(v[k]);
+        sum -= req[k];
         size_t n = (5 + rng_next(&rs) % 21) << 20;
         v[k] = malloc(hide_size(n));
+        req[k] = n;
+        sum += n;
         ck_assert_ptr_nonnull(v[k]);
         memset((char *)v[k] + n - 4096, 1, 4096);
         long now = large_mapped_now() - base;
         if (now > peak) peak = now;
+        ck_assert_msg(now <= (long)(sum * 5 / 2) + (32l << 20), "round %d: %ld MiB mapped for "
+                      "%zu MiB requested", r, now >> 20, sum >> 20);
     }
     ck_assert_msg(g_hak_stats.large_cache_hits - hits0 >= ROUNDS * 9 / 10, "only %llu of %d "
                   "replacements reused a mapping",
