@@ -34,7 +34,7 @@ function median(list,    a, n, i, j, t) {
 function fmt_ops(v) {
     if (v == "") return "-"
     if (v >= 1e6) return sprintf("%.2fM", v / 1e6)
-    if (v >= 1e3) return sprintf("%.0fK", v / 1e3)
+    if (v >= 1e3) return sprintf("%.2fK", v / 1e3)
     return sprintf("%.0f", v)
 }
 function fmt_val(g, v) {
