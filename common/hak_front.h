@@ -44,6 +44,7 @@
 #include "hak_slabmap.h"
 #include "hak_stats.h"
 #include "hak_tls.h"
+#include "hak_track.h"
 
 #define HAK_BIN_TINY      1                                   /* bins 1..7      */
 #define HAK_BIN_SMALLMID  (HAK_BIN_TINY + TINY_NUM_CLASSES)   /* bins 8..10     */
@@ -65,6 +66,9 @@ extern HAK_TLS hak_tls_bin t_hak_bins[HAK_NBINS];
 extern uintptr_t g_hak_free_key;
 void hak_front_init_key(void);
 #define HAK_KEY(p) (((uintptr_t *)(p))[1])
+/* Whether p's key word holds the free key (a memcheck build first asks whether the
+ * program ever wrote that word: hak_track.h). */
+#define HAK_KEY_IS(p, key) (hak_track_word_defined(&HAK_KEY(p)) && HAK_KEY(p) == (key))
 
 /* Per-bin hot counters (STATS builds). */
 #define HAK_BIN_STAT_HOT_INC(bin, field)                                               \
@@ -105,7 +109,7 @@ HAK_INLINE unsigned hak_front_release(void *p, const hak_tls_bin *b) {
     uint8_t s = __atomic_load_n(hak_front_state(p, b->shift), __ATOMIC_RELAXED);
     if (hak_unlikely(s != HAK_BLK_ALLOC)) return HAK_FRONT_BAD | s;
     uintptr_t key = g_hak_free_key;
-    if (hak_unlikely(HAK_KEY(p) == key)) return HAK_FRONT_BAD | HAK_BLK_FREE;   /* in a bin */
+    if (hak_unlikely(HAK_KEY_IS(p, key))) return HAK_FRONT_BAD | HAK_BLK_FREE;  /* in a bin */
     HAK_KEY(p) = key;
     return 0;
 }
@@ -116,7 +120,7 @@ HAK_INLINE void hak_front_live_check(const void *p, unsigned bin, const char *ap
     if (hak_unlikely(hak_slab_off(p) & b->mask)) hak_bad_free(api, p, HAK_BLK_NEVER);
     uint8_t s = __atomic_load_n(hak_front_state(p, b->shift), __ATOMIC_RELAXED);
     if (hak_unlikely(s != HAK_BLK_ALLOC)) hak_bad_free(api, p, s);
-    if (hak_unlikely(HAK_KEY(p) == g_hak_free_key)) hak_bad_free(api, p, HAK_BLK_FREE);
+    if (hak_unlikely(HAK_KEY_IS(p, g_hak_free_key))) hak_bad_free(api, p, HAK_BLK_FREE);
 }
 
 #endif /* HAK_FRONT_H */
