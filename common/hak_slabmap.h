@@ -27,19 +27,22 @@
 #define SLABMAP_ROOT_SHIFT (SLAB_SHIFT + SLABMAP_LEAF_BITS)          /* 36: 64 GiB     */
 #define SLABMAP_ROOT_SIZE  ((size_t)1 << (HAK_ADDR_BITS - SLABMAP_ROOT_SHIFT)) /* 4096 */
 
-/* Every root entry points at a leaf: a region without small slabs at the shared
- * zero leaf (static data, never written; its pages are never touched but by reads),
- * so a lookup needs no NULL test.  The entries are set by the static initializer
- * (relocations applied by the loader, before any code of the process runs). */
-extern uint8_t *g_hak_slabmap[SLABMAP_ROOT_SIZE];
+/* Every root entry names a leaf by its distance from the shared zero leaf (static
+ * zero data, never written; its pages are never touched but by reads): 0, the
+ * entry's initial value, is the zero leaf itself, so a region without small slabs
+ * needs neither a NULL test on lookup nor an initializer.  (An array of pointers
+ * set to the zero leaf by a static initializer cost 4096 relocations: 96 KiB of
+ * relocation records and 32 KiB of written data in every process's RSS.) */
+extern uintptr_t g_hak_slabmap[SLABMAP_ROOT_SIZE];
 extern uint8_t g_hak_slabmap_zero_leaf[SLABMAP_LEAF_SIZE];
+#define HAK_SLABMAP_LEAF(off) ((uint8_t *)((uintptr_t)g_hak_slabmap_zero_leaf + (off)))
 
 /* The code of p's slab, 0 when p is not in a slab a small class owns (NULL too). */
 HAK_INLINE unsigned hak_slabmap_code(const void *p) {
     uintptr_t a = (uintptr_t)p;
     uintptr_t r = a >> SLABMAP_ROOT_SHIFT;
     if (hak_unlikely(r >= SLABMAP_ROOT_SIZE)) return 0;
-    const uint8_t *leaf = __atomic_load_n(&g_hak_slabmap[r], __ATOMIC_ACQUIRE);
+    const uint8_t *leaf = HAK_SLABMAP_LEAF(__atomic_load_n(&g_hak_slabmap[r], __ATOMIC_ACQUIRE));
     return __atomic_load_n(&leaf[(a >> SLAB_SHIFT) & (SLABMAP_LEAF_SIZE - 1)], __ATOMIC_RELAXED);
 }
 
@@ -48,7 +51,7 @@ HAK_INLINE unsigned hak_slabmap_code(const void *p) {
 int hak_slabmap_reserve(uintptr_t ss_base);
 /* The code of the slab at slab_base (its leaf reserved), 0 to clear it. */
 HAK_INLINE void hak_slabmap_write(uintptr_t slab_base, unsigned code) {
-    uint8_t *leaf = g_hak_slabmap[slab_base >> SLABMAP_ROOT_SHIFT];
+    uint8_t *leaf = HAK_SLABMAP_LEAF(g_hak_slabmap[slab_base >> SLABMAP_ROOT_SHIFT]);
     __atomic_store_n(&leaf[(slab_base >> SLAB_SHIFT) & (SLABMAP_LEAF_SIZE - 1)], (uint8_t)code,
                      __ATOMIC_RELEASE);
 }
