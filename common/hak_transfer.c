@@ -15,7 +15,8 @@ static hak_transfer g_transfer[HAK_NBINS] = {
     [0 ... HAK_NBINS - 1] = { .lock = HAK_LOCK_INITIALIZER },
 };
 
-uint32_t hak_transfer_pop(unsigned bin, void **head) {
+/* Pop a chain of `bin` into *head; its length, 0 when the stack is empty. */
+static uint32_t transfer_pop(unsigned bin, void **head) {
     hak_transfer *t = &g_transfer[bin];
     uint32_t n = 0;
     if (!__atomic_load_n(&t->n, __ATOMIC_RELAXED)) return 0;    /* racy peek: a hint */
@@ -41,6 +42,29 @@ int hak_transfer_push(unsigned bin, void *head, uint32_t n) {
     }
     hak_unlock(&t->lock);
     return ok;
+}
+
+void *hak_transfer_refill(unsigned bin, uint32_t *n) {
+    void *head;
+    *n = transfer_pop(bin, &head);
+    if (*n == 0) return NULL;
+    hak_tls_bin *b = &t_hak_bins[bin];
+    b->head = *(void **)head;
+    b->count = (uint16_t)(*n - 1);
+    return head;
+}
+
+unsigned hak_transfer_drain(unsigned first, unsigned nbins, hak_transfer_sink sink) {
+    unsigned total = 0;
+    for (unsigned c = 0; c < nbins; c++) {
+        void *head;
+        uint32_t n;
+        while ((n = transfer_pop(first + c, &head)) != 0) {
+            sink(c, head, n);
+            total++;
+        }
+    }
+    return total;
 }
 
 void hak_transfer_lock_all(void) {

@@ -16,10 +16,16 @@
 
 #define HAK_TRANSFER_CHAINS 16
 
-/* Pop a chain of `bin` into *head; its length, 0 when the stack is empty. */
-uint32_t hak_transfer_pop(unsigned bin, void **head);
 /* Push a chain of n blocks of `bin`; 0 when the stack is full. */
 int hak_transfer_push(unsigned bin, void *head, uint32_t n);
+/* An empty bin takes a whole cached chain: the chain's first block is returned for
+ * the caller to hand out (its key still set), the rest become the calling thread's
+ * bin `bin`.  NULL when the stack is empty; *n = the chain's length. */
+void *hak_transfer_refill(unsigned bin, uint32_t *n);
+/* Every cached chain of bins first .. first+nbins-1 back to its slabs, each through
+ * sink(bin - first, head, length); returns how many chains (thread exit, reclaim). */
+typedef void (*hak_transfer_sink)(unsigned cls, void *head, unsigned n);
+unsigned hak_transfer_drain(unsigned first, unsigned nbins, hak_transfer_sink sink);
 /* fork: every stack's lock. */
 void hak_transfer_lock_all(void);
 void hak_transfer_unlock_all(void);

@@ -14,16 +14,7 @@
 
 /* Every cached chain back to the slabs; returns how many chains. */
 static unsigned tc_drain(void) {
-    unsigned total = 0;
-    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) {
-        void *head;
-        uint32_t n;
-        while ((n = hak_transfer_pop(HAK_BIN_TINY + c, &head)) != 0) {
-            hak_tiny_backend_free_chain(c, head, n);
-            total++;
-        }
-    }
-    return total;
+    return hak_transfer_drain(HAK_BIN_TINY, TINY_NUM_CLASSES, hak_tiny_backend_free_chain);
 }
 
 /* TLS capacity per class; a refill brings cap/2 blocks, an overflow returns cap/2. */
@@ -51,26 +42,24 @@ void *hak_tiny_alloc_slow(unsigned c) {
     if (b->head) return hak_front_pop(HAK_BIN_TINY + c);
     HAK_STAT_SLOW_ADD(tiny[c].tls_misses, 1);
     unsigned want = b->cap ? b->cap / 2 : 1;     /* dead thread: one block, no caching */
-    void *head = NULL, **tail = &head;
-    unsigned n = b->cap ? hak_transfer_pop(HAK_BIN_TINY + c, &head) : 0;
-    if (n) {                                     /* a whole chain from the cache */
+    uint32_t got;
+    void *p = b->cap ? hak_transfer_refill(HAK_BIN_TINY + c, &got) : NULL;
+    if (p) {                                     /* a whole chain from the cache */
         HAK_STAT_SLOW_ADD(tiny[c].refills, 1);
-        HAK_STAT_SLOW_ADD(tiny[c].refill_blocks, n);
+        HAK_STAT_SLOW_ADD(tiny[c].refill_blocks, got);
         HAK_STAT_HOT_INC(tiny[c].allocs);
-        void *p = head;
-        b->head = *(void **)p;
-        b->count = (uint16_t)(n - 1);
         HAK_KEY(p) = 0;
         return p;
     }
-    n = hak_tiny_backend_refill(c, &tail, want);
+    void *head = NULL, **tail = &head;
+    unsigned n = hak_tiny_backend_refill(c, &tail, want);
     if (hak_unlikely(n == 0) && hak_reclaim()) n = hak_tiny_backend_refill(c, &tail, want);
     *tail = NULL;
     if (hak_unlikely(n == 0)) { errno = ENOMEM; return NULL; }
     HAK_STAT_SLOW_ADD(tiny[c].refills, 1);
     HAK_STAT_SLOW_ADD(tiny[c].refill_blocks, n);
     HAK_STAT_HOT_INC(tiny[c].allocs);
-    void *p = head;
+    p = head;
     b->head = *(void **)p;
     b->count += n - 1;
     HAK_KEY(p) = 0;                                  /* in the user's hands now */

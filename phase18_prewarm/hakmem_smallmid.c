@@ -43,13 +43,11 @@ static const int smallmid_refill_batch_size[SMALLMID_NUM_CLASSES] = {
 static void *smallmid_tls_refill(unsigned c) {
     void *batch[SMALLMID_REFILL_BATCH_MAX];
     hak_tls_bin *b = &t_hak_bins[HAK_BIN_SMALLMID + c];
-    void *chain;
-    uint32_t got = b->cap ? hak_transfer_pop(HAK_BIN_SMALLMID + c, &chain) : 0;
-    if (got) {                   /* a half-bin another thread flushed (hak_transfer.h) */
+    uint32_t got;
+    void *chain = b->cap ? hak_transfer_refill(HAK_BIN_SMALLMID + c, &got) : NULL;
+    if (chain) {                 /* a half-bin another thread flushed (hak_transfer.h) */
         HAK_STAT_SLOW_ADD(smallmid[c].refills, 1);
         HAK_STAT_SLOW_ADD(smallmid[c].refill_blocks, got);
-        b->head = *(void **)chain;
-        b->count = (uint16_t)(got - 1);
         return chain;
     }
     int max = b->cap ? smallmid_refill_batch_size[c] : 1;   /* exiting thread: 1 */
@@ -95,16 +93,12 @@ void hak_smallmid_free_slow(void *p, unsigned c) {
 }
 
 /* The transfer cache's chains back to their slabs; how many chains. */
+static void smallmid_chain_home(unsigned c, void *chain, unsigned n) {
+    (void)n;                                       /* the chain is NULL-terminated */
+    hak_smallmid_superslab_free_chain(c, chain);
+}
 static unsigned smallmid_transfer_drain(void) {
-    unsigned total = 0;
-    for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++) {
-        void *chain;
-        while (hak_transfer_pop(HAK_BIN_SMALLMID + c, &chain)) {
-            hak_smallmid_superslab_free_chain(c, chain);
-            total++;
-        }
-    }
-    return total;
+    return hak_transfer_drain(HAK_BIN_SMALLMID, SMALLMID_NUM_CLASSES, smallmid_chain_home);
 }
 
 /* Thread exit: the TLS blocks go back to their slabs' freelists. */
