@@ -10,8 +10,8 @@
 #define PHASE_SMALLMID_OVERFLOW_LEAKS 0        /* they go back to their slabs     */
 /* Small-Mid blocks live in SuperSlabs of their own (tag 0xb0|class). */
 #define PHASE_SMALLMID_DEDICATED_SS   0        /* own slabs (0xb0|class), shared SuperSlabs */
-/* Blocks one Small-Mid TLS refill brings, for 256 / 512 / 1024 B (the seed's). */
-#define PHASE_SMALLMID_REFILL_BATCH   { 16, 12, 8 }
+/* Blocks one Small-Mid TLS refill brings, for 256 / 512 / 1024 B (half the Tiny caps). */
+#define PHASE_SMALLMID_REFILL_BATCH   { 64, 32, 32 }
 /* Small-Mid blocks carry their own tag 0xb0|class. */
 #define PHASE_SMALLMID_OWN_TAG        1
 /* Empty slabs go to a pool every class takes from; all-free SuperSlabs beyond

@@ -23,11 +23,12 @@
 #include "hak_lock.h"
 #include "hak_slab.h"
 
-/* Blocks handed to the TLS list per refill (the seed's SMALLMID_REFILL_BATCH_*). */
-#define SMALLMID_REFILL_BATCH_256B 16
-#define SMALLMID_REFILL_BATCH_512B 12
-#define SMALLMID_REFILL_BATCH_1KB  8
-#define SMALLMID_REFILL_BATCH_MAX  16
+/* Blocks handed to the TLS list per refill: half its capacity (the seed's
+ * SMALLMID_REFILL_BATCH_* were 16 / 12 / 8). */
+#define SMALLMID_REFILL_BATCH_256B 64
+#define SMALLMID_REFILL_BATCH_512B 32
+#define SMALLMID_REFILL_BATCH_1KB  32
+#define SMALLMID_REFILL_BATCH_MAX  64
 
 typedef hak_superslab SmallMidSuperSlab;
 typedef hak_slab_meta SmallMidSlabMeta;
