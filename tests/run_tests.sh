@@ -40,12 +40,14 @@ if [ "${VALGRIND:-0}" = 1 ]; then
         else failed=$((failed + 1)); failures="$failures $phase/vg_detect"; fi
     done
 fi
-# Default builds: the library's hygiene - namespace (nm), floors (nm), a static
-# link against a program with clashing names, install + pkg-config.
+# Default builds: the library's hygiene - namespace (nm), floors (nm), what loading
+# the library costs every process (readelf), a static link against a program with
+# clashing names, install + pkg-config.
 if [ "$BUILD" = build ] && [ -z "${SUITE:-}" ]; then
     hyg_ok=1
     sh tests/hygiene/check_symbols.sh "$BUILD" "$@" || hyg_ok=0
     sh tests/hygiene/check_layers.sh "$BUILD" "$@" || hyg_ok=0
+    sh tests/hygiene/check_loadcost.sh "$BUILD" "$@" || hyg_ok=0
     for phase in "$@"; do
         out=$("$BUILD/$phase/tests/user_names") && echo "static link: $phase: $out (program's own phase_init, tiny_alloc_slow, mid_reclaim, ...)" ||
             { echo "static link: $phase: user_names failed: $out"; hyg_ok=0; }

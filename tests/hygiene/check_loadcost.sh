@@ -1,0 +1,33 @@
+#!/bin/sh
+# check_loadcost.sh BUILD PHASE... - what loading each phase's libhakmem.so costs
+# every process that preloads it, before its first malloc: the relocation records
+# the loader reads and the data it writes (.rela.*, .data*, .got*, .dynamic,
+# .init_array/.fini_array, .tdata).  Must stay under LOADCOST_MAX bytes (32 KiB).
+# Zero-initialised data (.bss) is not counted: its pages cost nothing until written.
+# (A 4096-entry pointer table set by a static initializer once put 128 KiB here.)
+set -u
+BUILD=$1; shift
+MAX=${LOADCOST_MAX:-32768}
+rc=0
+for phase in "$@"; do
+    so="$BUILD/$phase/libhakmem.so"
+    # "[Nr] Name Type Address Off Size ...": drop the "[Nr]", keep name and size
+    sizes=$(readelf -SW "$so" | sed -n 's/^ *\[ *[0-9]*\] *//p' |
+        awk '$1 ~ /^\.(rela\.|data|got|dynamic$|init_array$|fini_array$|tdata$)/ { print $1, $5 }')
+    total=0; parts=""
+    while read -r name hex; do
+        n=$(printf '%d' "0x$hex")
+        total=$((total + n)); parts="$parts $name $n"
+    done <<EOF2
+$sizes
+EOF2
+    out="$total bytes (${parts# })"
+    [ "$total" -gt 0 ] && [ "$total" -le "$MAX" ]
+    if [ $? = 0 ]; then
+        echo "load cost: $phase: $out <= $MAX"
+    else
+        echo "load cost: $phase: $out > $MAX - every process that preloads the library pays this"
+        rc=1
+    fi
+done
+exit $rc
