@@ -23,12 +23,15 @@ typedef struct {
     size_t min, max;
     unsigned id;
     uint64_t checksum;
+    uint64_t inflight_sum;   /* producer: blocks in the ring after each push, summed */
+    uint64_t inflight_max;   /* producer: the most it saw */
 } pair_t;
 
 static void *producer(void *arg) {
     pair_t *q = arg;
     uint64_t s = rng_seed(q->seed, q->id);
     const size_t span = q->max - q->min + 1;
+    uint64_t inflight = 0, most = 0;
     for (uint64_t i = 0; i < q->blocks; i++) {
         size_t size = q->min + (size_t)(rng_next(&s) % span);
         unsigned char *p = malloc(size);
@@ -39,7 +42,12 @@ static void *producer(void *arg) {
         q->blk[h & (RING - 1)] = p;
         q->sz[h & (RING - 1)] = (uint32_t)size;
         atomic_store_explicit(&q->head, h + 1, memory_order_release);
+        uint64_t n = h + 1 - atomic_load_explicit(&q->tail, memory_order_relaxed);
+        inflight += n;
+        if (n > most) most = n;
     }
+    q->inflight_sum = inflight;
+    q->inflight_max = most;
     return NULL;
 }
 
@@ -95,9 +103,20 @@ int main(int argc, char **argv) {
         }
     for (unsigned i = 0; i < 2 * pairs; i++) pthread_join(th[i], NULL);
     double secs = now_sec() - t0;
-    uint64_t sum = 0;
-    for (unsigned i = 0; i < pairs; i++) sum += q[i].checksum;
-    print_result("prodcons", 2 * pairs, blocks * 2, secs, sum, "");
+    uint64_t sum = 0, inflight = 0, most = 0;
+    for (unsigned i = 0; i < pairs; i++) {
+        sum += q[i].checksum;
+        inflight += q[i].inflight_sum;
+        most += q[i].inflight_max;
+    }
+    /* inflight: blocks in the rings (allocated, not yet freed) after each push, mean
+     * over the pushes; inflight_max: the sum of each ring's most.  Live memory that
+     * depends on a contender's speed balance, not on its overhead: read maxrss_kb
+     * next to it (a ring holds at most RING blocks). */
+    char extra[80];
+    snprintf(extra, sizeof extra, " inflight=%.0f inflight_max=%llu",
+             blocks ? (double)inflight * pairs / blocks : 0.0, (unsigned long long)most);
+    print_result("prodcons", 2 * pairs, blocks * 2, secs, sum, extra);
     free(q);
     free(th);
     return 0;
