@@ -101,7 +101,7 @@ static size_t hak_usable_checked(const void *p, const char *api) {
     unsigned bin = hak_slabmap_code(p);
     if (hak_likely(bin != 0)) {
         hak_front_live_check(p, bin, api);
-        return (size_t)1 << t_hak_bins[bin].shift;
+        return g_hak_bin_size[bin];
     }
     uintptr_t e = hak_registry_lookup(p);
     switch (hak_reg_kind(e)) {
@@ -127,8 +127,9 @@ static void *hak_alloc_aligned(size_t align, size_t n) {
     if (align <= 8) return hak_alloc_inline(n);
     size_t m = n < align ? align : n;
     if (m <= TINY_MAX_SIZE) {
-        /* Tiny and Small-Mid classes are powers of two, each block aligned to its
-         * size, so a class >= align is aligned. */
+        /* A power-of-two class's blocks are aligned to their size (the others only
+         * to their granule), so round up to a power of two >= align. */
+        m = (size_t)1 << (64 - __builtin_clzll((unsigned long long)(m - 1)));
         return hak_alloc_inline(m);
     }
     if (m <= MID_MAX_SIZE) {

@@ -18,26 +18,40 @@ void hak_front_init_key(void) {
     g_hak_free_key = k | 1;                                     /* never 0 */
 }
 
-#define BIN(s) { .mask = (uint16_t)((1u << (s)) - 1), .shift = (s) }
+/* A bin's mask and shift are its class's granule (the largest power of two
+ * dividing the block size, hak_size_class.h). */
+#define BIN(size) { .mask = (uint16_t)(((size) & -(size)) - 1), \
+                    .shift = (uint8_t)__builtin_ctz(size) }
 HAK_TLS hak_tls_bin t_hak_bins[HAK_NBINS] = {
-    [HAK_BIN_TINY + 0] = BIN(4), [HAK_BIN_TINY + 1] = BIN(5), [HAK_BIN_TINY + 2] = BIN(6),
-    [HAK_BIN_TINY + 3] = BIN(7), [HAK_BIN_TINY + 4] = BIN(8), [HAK_BIN_TINY + 5] = BIN(9),
-    [HAK_BIN_TINY + 6] = BIN(10),
-    [HAK_BIN_SMALLMID + 0] = BIN(8), [HAK_BIN_SMALLMID + 1] = BIN(9),
-    [HAK_BIN_SMALLMID + 2] = BIN(10),
+    [HAK_BIN_TINY + 0] = BIN(16),   [HAK_BIN_TINY + 1] = BIN(32),   [HAK_BIN_TINY + 2] = BIN(48),
+    [HAK_BIN_TINY + 3] = BIN(64),   [HAK_BIN_TINY + 4] = BIN(96),   [HAK_BIN_TINY + 5] = BIN(128),
+    [HAK_BIN_TINY + 6] = BIN(192),  [HAK_BIN_TINY + 7] = BIN(256),  [HAK_BIN_TINY + 8] = BIN(384),
+    [HAK_BIN_TINY + 9] = BIN(512),  [HAK_BIN_TINY + 10] = BIN(768), [HAK_BIN_TINY + 11] = BIN(1024),
+    [HAK_BIN_SMALLMID + 0] = BIN(256), [HAK_BIN_SMALLMID + 1] = BIN(512),
+    [HAK_BIN_SMALLMID + 2] = BIN(1024),
+};
+/* Block size of each bin (malloc_usable_size, realloc). */
+const uint16_t g_hak_bin_size[HAK_NBINS] = {
+    [HAK_BIN_TINY + 0] = 16,   [HAK_BIN_TINY + 1] = 32,   [HAK_BIN_TINY + 2] = 48,
+    [HAK_BIN_TINY + 3] = 64,   [HAK_BIN_TINY + 4] = 96,   [HAK_BIN_TINY + 5] = 128,
+    [HAK_BIN_TINY + 6] = 192,  [HAK_BIN_TINY + 7] = 256,  [HAK_BIN_TINY + 8] = 384,
+    [HAK_BIN_TINY + 9] = 512,  [HAK_BIN_TINY + 10] = 768, [HAK_BIN_TINY + 11] = 1024,
+    [HAK_BIN_SMALLMID + 0] = 256, [HAK_BIN_SMALLMID + 1] = 512, [HAK_BIN_SMALLMID + 2] = 1024,
 };
 
 /* Until the phase routes otherwise (and before process init): every request to
  * its Tiny bin; every slab tag to its own class's bin. */
 #define T(c) (HAK_BIN_TINY + (c))
 uint8_t g_hak_size_bin[HAK_SIZE_BINS] = {
-    [0 ... 16] = T(0), [17 ... 32] = T(1), [33 ... 64] = T(2), [65 ... 128] = T(3),
-    [129 ... 256] = T(4), [257 ... 512] = T(5), [513 ... 1024] = T(6),
+    [0 ... 16] = T(0), [17 ... 32] = T(1), [33 ... 48] = T(2), [49 ... 64] = T(3),
+    [65 ... 96] = T(4), [97 ... 128] = T(5), [129 ... 192] = T(6), [193 ... 256] = T(7),
+    [257 ... 384] = T(8), [385 ... 512] = T(9), [513 ... 768] = T(10), [769 ... 1024] = T(11),
 };
 uint8_t g_hak_tag_bin[256] = {
     [HAK_TAG_TINY | 0] = T(0), [HAK_TAG_TINY | 1] = T(1), [HAK_TAG_TINY | 2] = T(2),
     [HAK_TAG_TINY | 3] = T(3), [HAK_TAG_TINY | 4] = T(4), [HAK_TAG_TINY | 5] = T(5),
-    [HAK_TAG_TINY | 6] = T(6),
+    [HAK_TAG_TINY | 6] = T(6), [HAK_TAG_TINY | 7] = T(7), [HAK_TAG_TINY | 8] = T(8),
+    [HAK_TAG_TINY | 9] = T(9), [HAK_TAG_TINY | 10] = T(10), [HAK_TAG_TINY | 11] = T(11),
     [HAK_TAG_SMALLMID | 0] = HAK_BIN_SMALLMID + 0, [HAK_TAG_SMALLMID | 1] = HAK_BIN_SMALLMID + 1,
     [HAK_TAG_SMALLMID | 2] = HAK_BIN_SMALLMID + 2,
 };

@@ -2,8 +2,8 @@
  * hak_front.h - the small front: one TLS bin per small class and the fast paths of
  * malloc and free for n <= 1 KiB, the same code in every phase.
  *
- * Bins 1..7 serve the Tiny classes (16 B .. 1 KiB; tiny_front.c refills and flushes
- * them), bins 8..10 the Small-Mid classes (256 B, 512 B, 1 KiB; the phase's
+ * Bins 1..12 serve the Tiny classes (16 B .. 1 KiB; tiny_front.c refills and flushes
+ * them), bins 13..15 the Small-Mid classes (256 B, 512 B, 1 KiB; the phase's
  * hakmem_smallmid.c); 0 means "not a small block".  Which bin a request takes and
  * which bin a freed block goes back to are two tables the phase's Small-Mid front
  * fills at process init (hak_front_route_*): the phase's routing is data, so
@@ -12,7 +12,7 @@
  *
  *   malloc(n):  bin = g_hak_size_bin[n]; pop t_hak_bins[bin]; clear the block's key
  *   free(p):    bin = slab map byte of p (hak_slabmap.h: g_hak_tag_bin[slab tag]);
- *               p aligned to the bin's block size, its state byte ALLOC, its key
+ *               p aligned to the bin's granule, its state byte ALLOC, its key
  *               word not the free key; write the key; push
  *
  * Block states (one byte per block, hak_block.h) are written by slow paths only:
@@ -26,8 +26,9 @@
  * never write the same state-byte line.  The one false alarm: a live block whose
  * word 1 holds exactly the secret key (2^-64 for data that does not copy freed
  * blocks) is reported as a double free.
- * Each bin carries its block size (mask, shift) so the fast paths read one TLS line
- * and no table.  One unlikely branch each to a noinline slow path (empty / full
+ * Each bin carries its granule (mask, shift; hak_size_class.h) so the fast paths
+ * read one TLS line and no table: a pointer into a block but not at its start is
+ * either off the granule or on a granule whose state byte is NEVER.  One unlikely branch each to a noinline slow path (empty / full
  * bin); a bad pointer goes to hak_front_bad (message, abort).
  *
  * A pointer below a slab's first block needs no check of its own: its state byte
@@ -46,9 +47,9 @@
 #include "hak_tls.h"
 #include "hak_track.h"
 
-#define HAK_BIN_TINY      1                                   /* bins 1..7      */
-#define HAK_BIN_SMALLMID  (HAK_BIN_TINY + TINY_NUM_CLASSES)   /* bins 8..10     */
-#define HAK_NBINS         (HAK_BIN_SMALLMID + SMALLMID_NUM_CLASSES) /* 11       */
+#define HAK_BIN_TINY      1                                   /* bins 1..12     */
+#define HAK_BIN_SMALLMID  (HAK_BIN_TINY + TINY_NUM_CLASSES)   /* bins 13..15    */
+#define HAK_NBINS         (HAK_BIN_SMALLMID + SMALLMID_NUM_CLASSES) /* 16       */
 #define HAK_SIZE_BINS     (TINY_MAX_SIZE + 1)                 /* 1025 entries   */
 
 /* Routing (hak_front.c): written at process init only, read by every fast path. */
@@ -61,6 +62,8 @@ void hak_front_route_tag(unsigned tag, unsigned bin);
 
 /* Bin 0 unused; mask and shift of each bin are initialised data (every thread). */
 extern HAK_TLS hak_tls_bin t_hak_bins[HAK_NBINS];
+/* Block size of each bin (0 for bin 0). */
+extern const uint16_t g_hak_bin_size[HAK_NBINS];
 
 /* The free key (set at process init, before any block exists; never 0). */
 extern uintptr_t g_hak_free_key;
@@ -77,7 +80,7 @@ void hak_front_init_key(void);
         else HAK_STAT_HOT_INC(smallmid[(bin) - HAK_BIN_SMALLMID].field);                \
     } while (0)
 
-/* The state byte of the block at p, in a slab of blocks of 1 << shift bytes. */
+/* The state byte of the granule at p, in a slab of granules of 1 << shift bytes. */
 HAK_INLINE uint8_t *hak_front_state(const void *p, unsigned shift) {
     return (uint8_t *)(hak_slab_base(p) + SLAB_STATE_OFF + (hak_slab_off(p) >> shift));
 }

@@ -8,12 +8,15 @@
  * leave them untouched, costing address space but no RSS) so that all slabs of a
  * class share one layout:
  *
- *   slab base                          + SLAB_STATE_OFF        + blocks_off(class)
- *   [ SuperSlab header (slab 0 only) ] [ state bytes, 1/block ] [ block 0 ][ block 1 ]...
+ *   slab base                          + SLAB_STATE_OFF          + blocks_off(class)
+ *   [ SuperSlab header (slab 0 only) ] [ state bytes, 1/granule ] [ block 0 ][ block 1 ]...
  *
- * The state byte of the block at slab offset `off` is at
- *   slab_base + SLAB_STATE_OFF + (off >> class_shift)
- * so it is computed from the pointer alone.  Class tags and block states are out of
+ * A class's granule is the largest power of two dividing its block size (the size
+ * itself for a power of two; hak_size_class.h).  The state byte of the granule at
+ * slab offset `off` is at
+ *   slab_base + SLAB_STATE_OFF + (off >> granule_shift)
+ * so it is computed from the pointer alone; a block's state is the byte of its first
+ * granule, the bytes of its other granules stay NEVER.  Class tags and block states are out of
  * band: no byte before or after a user block belongs to the allocator.
  */
 #ifndef HAK_GEOMETRY_H

@@ -1,15 +1,22 @@
 /**
  * hak_size_class.h - the size-class tables: Tiny, Small-Mid, Mid. O(1) size -> class.
  *
- *   Tiny      16,32,64,128,256,512,1024           class c: size 16 << c, tag 0xa0|c
+ *   Tiny      16,32,48,64, 96,128, 192,256, 384,512, 768,1024
+ *             class c: tag 0xa0|c; up to 64 B every 16 B, then two classes per
+ *             power of two (<= 50% apart, a block wastes 1/6 of its size on a
+ *             uniform request size, against 1/4 with powers of two alone)
  *             (the smallest block is 16 B: a free block holds its list link and the
  *             free key, hak_front.h; requests of 0..16 B get 16 B)
  *   Small-Mid 256,512,1024                        class c: size 256 << c, tag 0xb0|c
  *   Mid       1280 .. 65536, 4 classes per power of two (<= 25% apart), 24 classes
  *   Large     > 65536: one mapping each (hak_large.c)
  *
- * Tiny and Small-Mid blocks live in 64 KiB slabs; the slab layout of a class depends
- * only on its shift (log2 size), see hak_geometry.h.
+ * Tiny and Small-Mid blocks live in 64 KiB slabs.  A class's granule is the largest
+ * power of two dividing its size (48 B: 16, 96 B: 32, 768 B: 256; a power of two is
+ * its own granule): the slab has one state byte per granule, and blocks start at
+ * granule multiples, so free() checks a pointer with the granule's mask and finds
+ * its state byte with the granule's shift - no division - while the granules inside
+ * a block keep the state NEVER (hak_geometry.h).
  */
 #ifndef HAK_SIZE_CLASS_H
 #define HAK_SIZE_CLASS_H
@@ -18,18 +25,19 @@
 #include "hak_geometry.h"
 
 /* ---- Tiny ---------------------------------------------------------------- */
-#define TINY_NUM_CLASSES   7
+#define TINY_NUM_CLASSES   12
 #define TINY_MIN_SHIFT     4                                /* 16 B               */
 #define TINY_MIN_SIZE      ((size_t)1 << TINY_MIN_SHIFT)    /* 16                 */
-#define TINY_MAX_SIZE      (TINY_MIN_SIZE << (TINY_NUM_CLASSES - 1)) /* 1024      */
+#define TINY_MAX_SIZE      ((size_t)1024)                   /* class 11           */
 
 /* ---- Small-Mid (the seed's hakmem_smallmid.h) ----------------------------- */
 #define SMALLMID_NUM_CLASSES 3
 #define SMALLMID_MIN_SHIFT   8                              /* 256 B              */
 #define SMALLMID_MIN_SIZE    256
 #define SMALLMID_MAX_SIZE    1024
-/* Small-Mid class c is the same block size as Tiny class c + SMALLMID_TINY_OFFSET. */
-#define SMALLMID_TINY_OFFSET (SMALLMID_MIN_SHIFT - TINY_MIN_SHIFT) /* 4          */
+/* Small-Mid class c is the same block size as this Tiny class (256 B: 7, 512 B: 9,
+ * 1 KiB: 11). */
+#define SMALLMID_TINY_CLASS(c) (7u + 2u * (c))
 
 /* ---- Class tags (out of band, in the slab metadata) ----------------------- */
 #define HAK_TAG_TINY      0xa0u
@@ -43,23 +51,35 @@
 #define MID_MIN_SIZE      1025
 #define MID_MAX_SIZE      ((size_t)65536)
 
-/* ---- Slab layout by shift -------------------------------------------------- */
+/* ---- Slab layout by granule shift ------------------------------------------ */
 #define SLAB_MIN_SHIFT    TINY_MIN_SHIFT                   /* 4                  */
 #define SLAB_MAX_SHIFT    10
-/* Start of the first block: after the header reserve and the state bytes, aligned
- * to the block size (so power-of-two blocks are naturally aligned). */
+/* Start of the first block: after the header reserve and one state byte per granule
+ * (1 << shift), aligned to the granule (so power-of-two blocks are naturally
+ * aligned, and every block of a class starts at a multiple of its granule). */
 #define SLAB_BLOCKS_OFF(shift) \
     hak_align_up(SLAB_STATE_OFF + (SLAB_SIZE >> (shift)), \
                  ((uintptr_t)1 << (shift)) < HAK_MIN_ALIGN ? HAK_MIN_ALIGN : ((uintptr_t)1 << (shift)))
-#define SLAB_CAPACITY(shift) ((uint32_t)((SLAB_SIZE - SLAB_BLOCKS_OFF(shift)) >> (shift)))
+/* Blocks of `size` bytes (granule 1 << shift) in a slab. */
+#define SLAB_CAPACITY(shift, size) ((uint32_t)((SLAB_SIZE - SLAB_BLOCKS_OFF(shift)) / (size)))
 
 /* Tiny class of a request of n bytes (n <= TINY_MAX_SIZE); n == 0 is class 0. */
 HAK_INLINE unsigned tiny_size_to_class(size_t n) {
-    /* 0..16 -> 0, 17..32 -> 1, ..., 513..1024 -> 6 */
-    return n <= TINY_MIN_SIZE ? 0u
-                              : (unsigned)(64 - __builtin_clzll((unsigned long long)(n - 1))) - TINY_MIN_SHIFT;
+    /* 0..16 -> 0, 17..32 -> 1, 33..48 -> 2, 49..64 -> 3; then per power of two
+     * (2^k, 2^(k+1)]: 1.5 * 2^k and 2^(k+1) - 65..96 -> 4, 97..128 -> 5, ...,
+     * 513..768 -> 10, 769..1024 -> 11 */
+    if (n <= 64) return n <= TINY_MIN_SIZE ? 0u : (unsigned)((n - 1) >> 4);
+    unsigned long long m = n - 1;
+    unsigned k = (unsigned)(63 - __builtin_clzll(m));             /* 6..9 */
+    return 4u + 2u * (k - 6u) + (unsigned)((m >> (k - 1)) & 1u);
 }
-HAK_INLINE size_t tiny_class_size(unsigned c) { return TINY_MIN_SIZE << c; }
+HAK_INLINE size_t tiny_class_size(unsigned c) {
+    return c < 4 ? (size_t)16 * (c + 1) : (size_t)(3 + (c & 1)) << (c / 2 + 3);
+}
+/* log2 of the class's granule: the largest power of two dividing its size. */
+HAK_INLINE unsigned tiny_class_shift(unsigned c) {
+    return (unsigned)__builtin_ctzll((unsigned long long)tiny_class_size(c));
+}
 
 /* The seed routes exactly 256..1024 to Small-Mid; 129..255 stay Tiny. */
 HAK_INLINE int smallmid_is_in_range(size_t n) {

@@ -40,8 +40,10 @@ void hak_superslab_release(hak_superslab *ss) {
     hak_os_unmap(ss, SS_SIZE, HAK_OS_SUPERSLAB);
 }
 
-void hak_slab_assign(hak_slab_meta *m, unsigned tag, unsigned shift) {
-    hak_assert(m->used == 0 && m->tag == HAK_TAG_NONE);
+void hak_slab_assign(hak_slab_meta *m, unsigned tag) {
+    unsigned shift = hak_tag_shift(tag);
+    size_t size = hak_tag_size(tag);
+    hak_assert(m->used == 0 && m->tag == HAK_TAG_NONE && size >= ((size_t)1 << shift));
     uintptr_t base = hak_meta_base(m);
     hak_track_defined((void *)(base + SLAB_STATE_OFF), hak_slab_blocks_off[shift] - SLAB_STATE_OFF);
     if (m->shift) {
@@ -56,7 +58,8 @@ void hak_slab_assign(hak_slab_meta *m, unsigned tag, unsigned shift) {
     }
     m->tag = (uint8_t)tag;
     m->shift = (uint8_t)shift;
-    m->capacity = (uint16_t)SLAB_CAPACITY(shift);
+    m->size = (uint16_t)size;
+    m->capacity = (uint16_t)SLAB_CAPACITY(shift, size);
     m->freelist = NULL;
     m->carved = 0;
     m->used = 0;
@@ -73,8 +76,9 @@ void hak_slab_reset(hak_slab_meta *m) {
 void hak_slab_bad_unowned(const hak_slab_meta *m, const void *p, const char *api) {
     unsigned shift = m->shift;                /* the last owner's, 0 if it never had one */
     uintptr_t off = hak_slab_off(p);
-    if (shift && !(off & (((uintptr_t)1 << shift) - 1)) && off >= hak_slab_blocks_off[shift] &&
-        ((off - hak_slab_blocks_off[shift]) >> shift) < m->carved &&
+    if (shift && off >= hak_slab_blocks_off[shift] &&
+        (off - hak_slab_blocks_off[shift]) % m->size == 0 &&
+        (off - hak_slab_blocks_off[shift]) / m->size < m->carved &&
         __atomic_load_n(hak_blk_state(p, shift), __ATOMIC_RELAXED) == HAK_BLK_FREE)
         hak_bad_free(api, p, HAK_BLK_FREE);
     hak_bad_free(api, p, HAK_BLK_UNOWNED);
@@ -95,11 +99,13 @@ unsigned hak_slab_take(hak_slab_meta *m, void ***tail, unsigned max) {
     }
     if (n < max && m->carved < m->capacity) {
         uintptr_t base = hak_meta_base(m);
-        uintptr_t bs = (uintptr_t)1 << m->shift;
-        uintptr_t blk = base + hak_slab_blocks_off[m->shift] + ((uintptr_t)m->carved << m->shift);
+        uintptr_t bs = m->size;
+        uintptr_t stride = bs >> m->shift;                      /* granules per block */
+        uintptr_t blk = base + hak_slab_blocks_off[m->shift] + (uintptr_t)m->carved * bs;
         uint8_t *st = (uint8_t *)(base + SLAB_STATE_OFF + ((blk - base) >> m->shift));
         while (n < max && m->carved < m->capacity) {
-            __atomic_store_n(st++, (uint8_t)HAK_BLK_ALLOC, __ATOMIC_RELAXED);
+            __atomic_store_n(st, (uint8_t)HAK_BLK_ALLOC, __ATOMIC_RELAXED);
+            st += stride;
             hak_track_undefined((void *)blk, 2 * sizeof(void *));  /* link and key words */
             HAK_KEY(blk) = key;                                     /* in a bin */
             *link = (void *)blk;

@@ -19,11 +19,12 @@
  * Invariants (hak_slab_check, DEBUG builds):
  *   carved <= capacity;  used + |freelist| == carved
  *   used = blocks out of the slab: in user hands or on some thread's TLS list
- *   state byte of block i: NEVER iff i >= carved; ALLOC iff out of the slab, FREE
- *   iff on the freelist (written by hak_slab_take / hak_slab_give only)
+ *   state byte of block i (the byte of its first granule): NEVER iff i >= carved;
+ *   ALLOC iff out of the slab, FREE iff on the freelist (written by hak_slab_take /
+ *   hak_slab_give only); the bytes of a block's other granules stay NEVER
  * Writers: every field is written under the lock of the pool that owns the slab;
- *   tag and shift are written when the slab is assigned, before any block of it
- *   is handed out, and read without the lock by free() (they stay valid while a
+ *   tag, shift and size are written when the slab is assigned, before any block of
+ *   it is handed out, and read without the lock by free() (they stay valid while a
  *   block of the slab is allocated).
  */
 typedef struct hak_slab_meta {
@@ -32,11 +33,12 @@ typedef struct hak_slab_meta {
     uint16_t carved;                 /* pool lock: bump index                       */
     uint16_t used;                   /* pool lock: blocks out of the slab           */
     uint8_t tag;                     /* 0xa0|c Tiny, 0xb0|c Small-Mid, HAK_TAG_NONE */
-    uint8_t shift;                   /* log2 of the block size                      */
+    uint8_t shift;                   /* log2 of the block granule (size.h)          */
     struct hak_slab_meta *next;      /* pool lock: phase's per-class slab list      */
     struct hak_slab_meta *prev;
     uint32_t list_flags;             /* pool lock: which phase list holds it        */
-    uint32_t idx;                    /* slab index in its SuperSlab (constant)      */
+    uint16_t idx;                    /* slab index in its SuperSlab (constant)      */
+    uint16_t size;                   /* block size                                  */
 } hak_slab_meta;
 
 #define HAK_SS_MAGIC 0x5353484bu     /* "KHSS" */
@@ -57,7 +59,7 @@ typedef struct hak_superslab {
 } hak_superslab;
 
 _Static_assert(sizeof(hak_superslab) <= SLAB_HDR_RESERVE, "SuperSlab header exceeds reserve");
-_Static_assert(SLAB_CAPACITY(SLAB_MIN_SHIFT) < 65536, "capacity fits uint16_t");
+_Static_assert(SLAB_CAPACITY(SLAB_MIN_SHIFT, TINY_MIN_SIZE) < 65536, "capacity fits uint16_t");
 
 /* SLAB_BLOCKS_OFF(shift) by shift (hak_slab.c), for the free path's range check. */
 extern const uint16_t hak_slab_blocks_off[SLAB_MAX_SHIFT + 1];
@@ -89,9 +91,9 @@ void hak_superslab_release(hak_superslab *ss);
 
 /* ---- slab-level operations, under the owning pool's lock (hak_slab.c) ---- */
 
-/* Assign a slab no class owns (tag HAK_TAG_NONE) to a class: tag, shift,
- * capacity; carved = used = 0. */
-void hak_slab_assign(hak_slab_meta *m, unsigned tag, unsigned shift);
+/* Assign a slab no class owns (tag HAK_TAG_NONE) to the class of `tag`: tag, shift,
+ * size, capacity; carved = used = 0. */
+void hak_slab_assign(hak_slab_meta *m, unsigned tag);
 /* A slab whose blocks are all back (used == 0) leaves its class: its tag becomes
  * HAK_TAG_NONE, so a stale pointer into it is rejected until a class takes it
  * again.  shift / capacity / carved and the state bytes keep the last owner's
@@ -138,13 +140,18 @@ HAK_INLINE void hak_slab_list_remove(hak_slab_meta **head, hak_slab_meta *m, uin
     m->list_flags &= ~flag;
 }
 
-/* Shift (log2 block size) of a slab tag; 0 for HAK_TAG_NONE (a slab no class owns). */
-HAK_INLINE unsigned hak_tag_shift(unsigned tag) {
+/* Block size of a slab tag's class; 0 for HAK_TAG_NONE (a slab no class owns). */
+HAK_INLINE size_t hak_tag_size(unsigned tag) {
     switch (tag & HAK_TAG_KIND_MASK) {
-    case HAK_TAG_TINY:     return (tag & HAK_TAG_CLASS_MASK) + TINY_MIN_SHIFT;
-    case HAK_TAG_SMALLMID: return (tag & HAK_TAG_CLASS_MASK) + SMALLMID_MIN_SHIFT;
+    case HAK_TAG_TINY:     return tiny_class_size(tag & HAK_TAG_CLASS_MASK);
+    case HAK_TAG_SMALLMID: return smallmid_class_size(tag & HAK_TAG_CLASS_MASK);
     default:               return 0;
     }
+}
+/* Granule shift of a slab tag's class (hak_size_class.h); 0 for HAK_TAG_NONE. */
+HAK_INLINE unsigned hak_tag_shift(unsigned tag) {
+    size_t size = hak_tag_size(tag);
+    return size ? (unsigned)__builtin_ctzll((unsigned long long)size) : 0u;
 }
 
 /* DEBUG builds: walk the freelist and the state bytes, abort on a broken invariant. */

@@ -18,7 +18,10 @@ static unsigned tc_drain(void) {
 }
 
 /* TLS capacity per class; a refill brings cap/2 blocks, an overflow returns cap/2. */
-static const uint16_t tiny_tls_cap[TINY_NUM_CLASSES] = { 128, 128, 128, 128, 128, 64, 64 };
+/* 16 .. 256 B: 128 blocks, 384 B .. 1 KiB: 64. */
+static const uint16_t tiny_tls_cap[TINY_NUM_CLASSES] = {
+    128, 128, 128, 128, 128, 128, 128, 128, 64, 64, 64, 64,
+};
 
 static void tiny_thread_init(void) {
     for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) t_hak_bins[HAK_BIN_TINY + c].cap = tiny_tls_cap[c];

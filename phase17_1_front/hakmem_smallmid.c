@@ -18,18 +18,18 @@ static const uint32_t smallmid_tls_capacity[SMALLMID_NUM_CLASSES] = {
 };
 
 /* HAKMEM_SMALLMID_ENABLE=1: this front serves every request whose block is a
- * Small-Mid size - 129..1024 B, since 129..255 B round up to 256 B like 256 itself
- * (the seed routed 129..255 to Tiny) - and takes back every block of those sizes:
- * its blocks are Tiny blocks (tags 0xa0|5..7), so a freed 256 B block cannot tell
- * which front it came from, and both fronts agree on the owner only if this one
- * owns all of them. */
+ * Small-Mid size - 129..1024 B, all rounded up to 256 / 512 / 1024 B (the seed
+ * routed 129..255 to Tiny) - and takes back every block of those sizes: its blocks
+ * are Tiny blocks (tags 0xa0|7, 9, 11), so a freed 256 B block cannot tell which
+ * front it came from, and both fronts agree on the owner only if this one owns all
+ * of them.  Tiny's 192, 384 and 768 B classes get no request in this mode. */
 static void smallmid_init(void) {
     if (hak_option(HAK_OPT_SMALLMID_ENABLE) != 1) return;
     hak_front_route_sizes(129, 256, HAK_BIN_SMALLMID + 0);
     hak_front_route_sizes(257, 512, HAK_BIN_SMALLMID + 1);
     hak_front_route_sizes(513, 1024, HAK_BIN_SMALLMID + 2);
     for (unsigned c = 0; c < SMALLMID_NUM_CLASSES; c++)
-        hak_front_route_tag(HAK_TAG_TINY | (c + SMALLMID_TINY_OFFSET), HAK_BIN_SMALLMID + c);
+        hak_front_route_tag(HAK_TAG_TINY | SMALLMID_TINY_CLASS(c), HAK_BIN_SMALLMID + c);
 }
 
 static void smallmid_thread_init(void) {
@@ -40,14 +40,14 @@ static void smallmid_thread_init(void) {
 /* Phase 17-1 backend: one block from the Tiny class of the same size. */
 static void *smallmid_backend_alloc(unsigned c) {
     void *blk = NULL, **tail = &blk;
-    if (hak_tiny_backend_refill(c + SMALLMID_TINY_OFFSET, &tail, 1) == 0) return NULL;
+    if (hak_tiny_backend_refill(SMALLMID_TINY_CLASS(c), &tail, 1) == 0) return NULL;
     *tail = NULL;
     return blk;
 }
 
 static void smallmid_backend_free(void *p, unsigned c) {
     *(void **)p = NULL;
-    hak_tiny_backend_free_chain(c + SMALLMID_TINY_OFFSET, p, 1);
+    hak_tiny_backend_free_chain(SMALLMID_TINY_CLASS(c), p, 1);
 }
 
 void *hak_smallmid_alloc_slow(unsigned c) {
@@ -81,7 +81,7 @@ static void smallmid_thread_exit(void) {
         uint32_t n;
         void *chain = hak_bin_split(b, 0, &n);
         b->cap = 0;
-        if (n) hak_tiny_backend_free_chain(c + SMALLMID_TINY_OFFSET, chain, n);
+        if (n) hak_tiny_backend_free_chain(SMALLMID_TINY_CLASS(c), chain, n);
     }
 }
 

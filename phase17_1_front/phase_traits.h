@@ -9,9 +9,12 @@
 /* TLS-overflow frees of Small-Mid blocks are lost (HAKMEM_SMALLMID_ENABLE=1). */
 #define PHASE_SMALLMID_OVERFLOW_LEAKS 0        /* overflow goes back to Tiny      */
 /* Small-Mid blocks live in SuperSlabs of their own (tag 0xb0|class). */
-#define PHASE_SMALLMID_DEDICATED_SS   0        /* they are Tiny blocks (0xa0|5..7) */
+#define PHASE_SMALLMID_DEDICATED_SS   0        /* they are Tiny blocks (0xa0|7,9,11) */
 /* Blocks one Small-Mid TLS refill brings, for 256 / 512 / 1024 B. */
 #define PHASE_SMALLMID_REFILL_BATCH   { 1, 1, 1 }
+/* With HAKMEM_SMALLMID_ENABLE=1, requests of this many bytes up to 1 KiB get a
+ * Small-Mid block (256 / 512 / 1024 B); 129..255 B round up to 256 B like 256 itself. */
+#define PHASE_SMALLMID_FROM           129
 /* Small-Mid blocks carry their own tag 0xb0|class. */
 #define PHASE_SMALLMID_OWN_TAG        0
 /* Empty slabs go to a pool every class takes from; all-free SuperSlabs beyond

@@ -47,7 +47,7 @@ static SmallMidSlabMeta *smallmid_bump_slab(unsigned c, SmallMidSSHead *head) {
         head->current = ss;
     }
     m = &ss->slabs[ss->nassigned++];
-    hak_slab_assign(m, HAK_TAG_SMALLMID | c, c + SMALLMID_MIN_SHIFT);
+    hak_slab_assign(m, HAK_TAG_SMALLMID | c);
     if (t_hak_thread_state != HAK_THREAD_DEAD) {         /* no exit hook after death */
         m->list_flags |= SLAB_OWNED;
         t_smallmid_bump[c] = m;

@@ -64,7 +64,7 @@ static hak_slab_meta *ss_assign_slab(unsigned c) {
         g_ss_current = ss;
     }
     hak_slab_meta *m = &ss->slabs[ss->nassigned++];       /* slabs go in order */
-    hak_slab_assign(m, HAK_TAG_TINY | c, c + TINY_MIN_SHIFT);
+    hak_slab_assign(m, HAK_TAG_TINY | c);
     if (ss->nassigned == SLABS_PER_SS) g_ss_current = NULL;
     hak_unlock(&g_ss_lock);
     return m;

@@ -12,6 +12,9 @@
 #define PHASE_SMALLMID_DEDICATED_SS   0        /* own slabs (0xb0|class), shared SuperSlabs */
 /* Blocks one Small-Mid TLS refill brings, for 256 / 512 / 1024 B (half the Tiny caps). */
 #define PHASE_SMALLMID_REFILL_BATCH   { 64, 32, 32 }
+/* With HAKMEM_SMALLMID_ENABLE=1, requests of this many bytes up to 1 KiB get a
+ * Small-Mid block (256 / 512 / 1024 B); 129..255 B stay Tiny's (192 / 256 B). */
+#define PHASE_SMALLMID_FROM           256
 /* Small-Mid blocks carry their own tag 0xb0|class. */
 #define PHASE_SMALLMID_OWN_TAG        1
 /* Empty slabs go to a pool every class takes from; all-free SuperSlabs beyond

@@ -138,7 +138,7 @@ hak_slab_meta *hak_shared_pool_take(unsigned tag) {
 
     /* The slab is ours alone now: no class lists it, no block of it is out. */
     hak_slab_meta *m = &ss->slabs[i];
-    hak_slab_assign(m, tag, hak_tag_shift(tag));
+    hak_slab_assign(m, tag);
     HAK_STAT_SLOW_ADD(pool.slabs_taken, 1);
     if (last != HAK_TAG_NONE && last != tag) HAK_STAT_SLOW_ADD(pool.class_changes, 1);
     if (mapped) {                       /* the class that made the pool map one */

@@ -6,6 +6,7 @@
 
 #include "hak_registry.h"
 #include "hak_size_class.h"
+#include "phase_traits.h"
 #include "hakmem.h"
 
 #include <malloc.h>
@@ -17,7 +18,7 @@ static char g_static_buf[4096];
 
 /* The class tables, written out: a wrong constant in hak_size_class.h must fail
  * here, not move the expectation with it. */
-static const size_t k_tiny[] = { 16, 32, 64, 128, 256, 512, 1024 };
+static const size_t k_tiny[] = { 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024 };
 static const size_t k_smallmid[] = { 256, 512, 1024 };
 static const size_t k_mid[] = {
     1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096, 5120, 6144, 7168, 8192,
@@ -35,7 +36,7 @@ static int first_fit(const size_t *t, size_t nt, size_t n) {
 /* The size a request of n bytes gets, from the literal tables. */
 static size_t expected_class_size(size_t n, int smallmid) {
     if (n <= 1024) {
-        if (smallmid && n >= 256) return k_smallmid[first_fit(k_smallmid, 3, n)];
+        if (smallmid && n >= PHASE_SMALLMID_FROM) return k_smallmid[first_fit(k_smallmid, 3, n)];
         return k_tiny[first_fit(k_tiny, NELEM(k_tiny), n)];
     }
     return k_mid[first_fit(k_mid, NELEM(k_mid), n)];
@@ -119,12 +120,14 @@ START_TEST(test_usable_is_class_size) {
 END_TEST
 
 /* The class a block came from also shows in its address alignment: Tiny blocks
- * are naturally aligned to their power-of-two size. */
+ * are aligned to their granule, the largest power of two dividing their size (a
+ * power-of-two class to its size). */
 START_TEST(test_tiny_natural_alignment) {
     for (size_t n = 1; n <= TINY_MAX_SIZE; n++) {
         void *p = malloc(hide_size(n));
-        size_t sz = malloc_usable_size(p);
-        ck_assert_msg((uintptr_t)p % sz == 0, "n=%zu p=%p not aligned to class %zu", n, p, sz);
+        size_t sz = malloc_usable_size(p), granule = sz & (0 - sz);
+        ck_assert_msg((uintptr_t)p % granule == 0, "n=%zu p=%p not aligned to %zu (class %zu)",
+                      n, p, granule, sz);
         free(p);
     }
 }

@@ -147,6 +147,32 @@ START_TEST(test_free_interior) {
 }
 END_TEST
 
+/* Tiny classes whose size is not a power of two (48, 96, 192, 384, 768 B) have a
+ * state byte per granule (16, 32, 64, 128, 256 B): a pointer on a granule inside a
+ * block passes the alignment check and must be stopped by its granule's state byte
+ * (NEVER).  A second free of such a block - in this thread's list, or after 2000
+ * more frees of its size sent it back to its slab - is a double free. */
+START_TEST(test_free_interior_granule) {
+    static const size_t sizes[] = { 40, 48, 80, 96, 160, 192, 300, 384, 600, 768 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        char *p = malloc(hide_size(n));
+        ck_assert_ptr_nonnull(p);
+        size_t u = malloc_usable_size(p), g = u & (0 - u);
+        for (size_t off = g; off < u; off += g) {
+            expect_death(do_free, p + off, "free", REASON_INTERIOR);
+            expect_death(do_usable, p + off, "malloc_usable_size", REASON_INTERIOR);
+        }
+        expect_death(do_double_free, p, "free", REASON_DOUBLE);
+        void *many[2000];
+        for (int k = 0; k < 2000; k++) many[k] = malloc(hide_size(n));
+        free(p);
+        for (int k = 0; k < 2000; k++) free(many[k]);
+        expect_death(do_free, p, "free", REASON_DOUBLE);
+    }
+}
+END_TEST
+
 /* ---- double frees ------------------------------------------------------- */
 
 START_TEST(test_double_free) {
@@ -301,6 +327,7 @@ Suite *death_suite(void) {
     tcase_add_test(tc, test_free_private_mmap);
     tcase_add_test(tc, test_free_wild);
     tcase_add_test(tc, test_free_interior);
+    tcase_add_test(tc, test_free_interior_granule);
     suite_add_tcase(s, tc);
     tc = tcase_create("BUG_large_chunk_tail");
     tcase_add_test(tc, test_BUG_free_foreign_page_in_large_chunk);

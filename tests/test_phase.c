@@ -5,6 +5,7 @@
  *   PHASE_SMALLMID_DEDICATED_SS     ... in SuperSlabs of their own
  *   PHASE_SMALLMID_REFILL_BATCH     blocks a Small-Mid TLS refill brings, per class
  *   PHASE_SMALLMID_OVERFLOW_LEAKS   TLS-overflow frees are lost (the seed's 17-2)
+ *   PHASE_SMALLMID_FROM             the smallest request Small-Mid serves when on
  * Each test also asserts the HAKMEM_SMALLMID_ENABLE=0 side: 256..1024 B are Tiny's.
  */
 #include "test_util.h"
@@ -14,9 +15,16 @@
 #include "hak_slab.h"
 #include "hak_stats.h"
 
-/* Tiny class of the same block size as Small-Mid class c (256 B is Tiny class 4:
- * Tiny classes are 16, 32, 64, 128, 256, 512, 1024). */
-#define TINY_OF_SMALLMID(c) (4u + (c))
+/* The Tiny classes, as literals (hak_size_class.h). */
+static const size_t k_tiny_sizes[] = { 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024 };
+/* Tiny class of a request of n bytes (1..1024) with Small-Mid off. */
+static unsigned tiny_class_lit(size_t n) {
+    unsigned c = 0;
+    while (k_tiny_sizes[c] < n) c++;
+    return c;
+}
+/* Tiny class of the same block size as Small-Mid class c (256 B is Tiny class 7). */
+#define TINY_OF_SMALLMID(c) (7u + 2u * (c))
 static const unsigned k_refill_batch[3] = PHASE_SMALLMID_REFILL_BATCH;
 
 static const size_t k_sm_sizes[] = { 256, 300, 512, 513, 700, 1000, 1024 };
@@ -31,8 +39,10 @@ START_TEST(test_smallmid_block_origin) {
         ck_assert_ptr_nonnull(p);
         ck_assert_uint_eq(hak_reg_kind(hak_registry_lookup(p)), HAK_REG_SMALL);
         unsigned tag = hak_meta_from_ptr(p)->tag;
-        /* 256 -> 0, 300/512 -> 1, 513..1024 -> 2 (Small-Mid); Tiny: 4, 5, 6 */
-        unsigned sc = n <= 256 ? 0 : n <= 512 ? 1 : 2, tc = TINY_OF_SMALLMID(sc);
+        /* 256 -> 0, 300/512 -> 1, 513..1024 -> 2 (Small-Mid, over Tiny 7, 9, 11 in
+         * Phase 17-1); with Small-Mid off Tiny's own class (300 B: 384, class 8) */
+        unsigned sc = n <= 256 ? 0 : n <= 512 ? 1 : 2;
+        unsigned tc = smallmid_on() ? TINY_OF_SMALLMID(sc) : tiny_class_lit(n);
         if (smallmid_on() && PHASE_SMALLMID_OWN_TAG) {
             ck_assert_msg(tag == (0xb0 | sc), "n=%zu tag 0x%x", n, tag);
             if (PHASE_SMALLMID_DEDICATED_SS) {
@@ -49,9 +59,10 @@ START_TEST(test_smallmid_block_origin) {
         }
         free(p);
     }
-    /* 129..255 never go to Small-Mid. */
+    /* 129..255 B are Tiny blocks (200 B: 256, class 7) in every mode (Phase 17-1's
+     * Small-Mid front hands them out, from Tiny's 256 B class). */
     void *q = malloc(hide_size(200));
-    ck_assert_uint_eq(hak_meta_from_ptr(q)->tag, 0xa0 | 4);
+    ck_assert_uint_eq(hak_meta_from_ptr(q)->tag, 0xa0 | 7);
     free(q);
 }
 END_TEST
@@ -178,7 +189,7 @@ START_TEST(test_fronts_agree) {
     static const size_t sizes[] = { 130, 200, 255, 256, 300, 1000 };
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         size_t n = sizes[i];
-        unsigned sc = n <= 256 ? 0 : n <= 512 ? 1 : 2, tc = TINY_OF_SMALLMID(sc);
+        unsigned sc = n <= 256 ? 0 : n <= 512 ? 1 : 2, tc = tiny_class_lit(n);
         hak_class_stats *t = &g_hak_stats.tiny[tc], *m = &g_hak_stats.smallmid[sc];
         uint64_t tr = t->refills, tf = t->flushes, mr = m->refills, mf = m->flushes, ml = m->lost_blocks;
         g_agree_n = n;
@@ -238,7 +249,7 @@ START_TEST(test_slab_changes_class) {
         if (n > best_n) { best_n = n; best = b; }
     }
     ck_assert_msg(best_n == 976, "no slab is all ours: the best has %d of 976 blocks", best_n);
-    ck_assert_uint_eq(hak_meta_from_ptr((void *)best)->tag, 0xa0 | 2);      /* 64 B */
+    ck_assert_uint_eq(hak_meta_from_ptr((void *)best)->tag, 0xa0 | 3);      /* 64 B */
     run_thread(cc_free64);
     char *s = (char *)best;
     unsigned tag_after = hak_meta_from_ptr(s)->tag;
@@ -249,7 +260,7 @@ START_TEST(test_slab_changes_class) {
     st = death_run(do_free_ptr, s + 3072 + 8, g_out, sizeof g_out, 20);
     assert_abort_msg(st, g_out, "free", PHASE_SS_REUSE ? REASON_UNOWNED : REASON_INTERIOR, s + 3072 + 8);
     if (!PHASE_SS_REUSE) {
-        ck_assert_uint_eq(tag_after, 0xa0 | 2);             /* the slab stays 64 B's */
+        ck_assert_uint_eq(tag_after, 0xa0 | 3);             /* the slab stays 64 B's */
     } else {
         ck_assert_msg(tag_after == 0, "an empty slab kept its class: tag 0x%x", tag_after);
     }
@@ -270,7 +281,7 @@ START_TEST(test_slab_changes_class) {
     } else {
         ck_assert_msg(first != NULL && j2 >= 0, "%d blocks of 512 B, none from the emptied slab", n512);
         unsigned tag = hak_meta_from_ptr(s)->tag;
-        ck_assert_msg(tag == (smallmid_on() ? 0xb1u : 0xa5u), "slab now has tag 0x%x", tag);
+        ck_assert_msg(tag == (smallmid_on() ? 0xb1u : 0xa9u), "slab now has tag 0x%x", tag);
         /* Block 1 of the new class goes back: FREE. */
         for (int i = 0; i < n512; i++)
             if (g_cc512[i] == s + 2560 + 512) { free(g_cc512[i]); g_cc512[i] = NULL; }
