@@ -15,6 +15,8 @@
  * the other kept sending, so up to a million blocks piled up in its inbox and the run
  * measured page faults and scheduling luck: 160-930 MB peak from run to run.)
  * ops = malloc + free calls, timed from the threads' start to their join.
+ * inbox_max = the most blocks one emptying of an inbox found: how far a sender ran
+ * ahead of its receiver, which (not the allocator) sets most of this run's peak RSS.
  */
 #include "bench_common.h"
 
@@ -28,7 +30,7 @@ typedef struct {
 } inbox_t;
 
 typedef struct {
-    uint64_t allocs, seed, ops, checksum;
+    uint64_t allocs, seed, ops, checksum, inbox_max;
     size_t min, max, ws;
     unsigned id, n;
     inbox_t *boxes;
@@ -58,14 +60,18 @@ static void free_block(unsigned char *p, uint64_t *ops) {
     (*ops)++;
 }
 
-static void drain_inbox(inbox_t *box, uint64_t *ops) {
+/* Free every block in the inbox; *most = the largest count one call found. */
+static void drain_inbox(inbox_t *box, uint64_t *ops, uint64_t *most) {
     if (!atomic_load_explicit(&box->inbox, memory_order_relaxed)) return;
     node_t *n = atomic_exchange_explicit(&box->inbox, NULL, memory_order_acquire);
+    uint64_t k = 0;
     while (n) {
         node_t *next = n->next;
         free_block((unsigned char *)n, ops);
         n = next;
+        k++;
     }
+    if (k > *most) *most = k;
 }
 
 static void *worker(void *arg) {
@@ -73,7 +79,7 @@ static void *worker(void *arg) {
     unsigned char **slot = calloc(w->ws, sizeof *slot);
     if (!slot) { fprintf(stderr, "%s: out of memory\n", g_prog); exit(1); }
     inbox_t *mine = &w->boxes[w->id], *next = &w->boxes[(w->id + 1) % w->n];
-    uint64_t s = rng_seed(w->seed, w->id), ops = 0, sum = 0;
+    uint64_t s = rng_seed(w->seed, w->id), ops = 0, sum = 0, most = 0;
     const size_t span = w->max - w->min + 1;
     for (uint64_t i = 0; i < w->allocs; i++) {
         uint64_t r = rng_next(&s);
@@ -89,16 +95,17 @@ static void *worker(void *arg) {
             if (slot[idx]) free_block(slot[idx], &ops);
             slot[idx] = p;
         }
-        if ((i & 31) == 31) drain_inbox(mine, &ops);
+        if ((i & 31) == 31) drain_inbox(mine, &ops, &most);
     }
     for (size_t i = 0; i < w->ws; i++)
         if (slot[i]) free_block(slot[i], &ops);
     free(slot);
     atomic_fetch_sub_explicit(w->sending, 1, memory_order_release);
     while (atomic_load_explicit(w->sending, memory_order_acquire))
-        drain_inbox(mine, &ops);        /* the others still send: keep up with them */
-    drain_inbox(mine, &ops);            /* nobody sends any more */
+        drain_inbox(mine, &ops, &most); /* the others still send: keep up with them */
+    drain_inbox(mine, &ops, &most);     /* nobody sends any more */
     w->ops = ops;
+    w->inbox_max = most;
     w->checksum = sum;
     return NULL;
 }
@@ -137,14 +144,20 @@ int main(int argc, char **argv) {
     double t0 = now_sec();
     run_threads(worker, w, sizeof *w, threads);
     double secs = now_sec() - t0;
-    uint64_t sum = 0, total = 0;
-    for (unsigned t = 0; t < threads; t++) { sum += w[t].checksum; total += w[t].ops; }
+    uint64_t sum = 0, total = 0, most = 0;
+    for (unsigned t = 0; t < threads; t++) {
+        sum += w[t].checksum;
+        total += w[t].ops;
+        if (w[t].inbox_max > most) most = w[t].inbox_max;
+    }
     if (total != 2 * allocs) {
         fprintf(stderr, "%s: %llu calls, expected %llu\n", g_prog, (unsigned long long)total,
                 (unsigned long long)(2 * allocs));
         return 1;
     }
-    print_result("xthread", threads, total, secs, sum, "");
+    char extra[48];
+    snprintf(extra, sizeof extra, " inbox_max=%llu", (unsigned long long)most);
+    print_result("xthread", threads, total, secs, sum, extra);
     free(boxes);
     free(w);
     return 0;
