@@ -35,9 +35,7 @@ typedef struct tiny_class_pool {
 } tiny_class_pool;
 
 static tiny_class_pool g_tiny_pool[TINY_NUM_CLASSES] = {
-#define P { .lock = HAK_LOCK_INITIALIZER }
-    P, P, P, P, P, P, P,
-#undef P
+    [0 ... TINY_NUM_CLASSES - 1] = { .lock = HAK_LOCK_INITIALIZER },
 };
 
 static void tiny_pool_lock_all(void) {
