@@ -15,7 +15,8 @@
  *               p aligned to the bin's granule, its state byte ALLOC, its key
  *               word not the free key; write the key; push
  *
- * Block states (one byte per block, hak_block.h) are written by slow paths only:
+ * Block states (one byte per block - its first granule's - hak_block.h) are
+ * written by slow paths only:
  * ALLOC while a block is out of its slab - in the user's hands or in some thread's
  * bin - FREE on its slab's freelist, NEVER before it is carved.  Which of "user" and
  * "bin" it is, is told by word 1 of the block: free() writes the process's free key
@@ -28,8 +29,9 @@
  * blocks) is reported as a double free.
  * Each bin carries its granule (mask, shift; hak_size_class.h) so the fast paths
  * read one TLS line and no table: a pointer into a block but not at its start is
- * either off the granule or on a granule whose state byte is NEVER.  One unlikely branch each to a noinline slow path (empty / full
- * bin); a bad pointer goes to hak_front_bad (message, abort).
+ * either off the granule or on a granule whose state byte is NEVER.  One unlikely
+ * branch each to a noinline slow path (empty / full bin); a bad pointer goes to
+ * hak_front_bad (message, abort).
  *
  * A pointer below a slab's first block needs no check of its own: its state byte
  * (in the slab's state array, before the blocks) is never ALLOC - never written in

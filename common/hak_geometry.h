@@ -16,8 +16,8 @@
  * slab offset `off` is at
  *   slab_base + SLAB_STATE_OFF + (off >> granule_shift)
  * so it is computed from the pointer alone; a block's state is the byte of its first
- * granule, the bytes of its other granules stay NEVER.  Class tags and block states are out of
- * band: no byte before or after a user block belongs to the allocator.
+ * granule, the bytes of its other granules stay NEVER.  Class tags and block states
+ * are out of band: no byte before or after a user block belongs to the allocator.
  */
 #ifndef HAK_GEOMETRY_H
 #define HAK_GEOMETRY_H

@@ -76,10 +76,6 @@ HAK_INLINE unsigned tiny_size_to_class(size_t n) {
 HAK_INLINE size_t tiny_class_size(unsigned c) {
     return c < 4 ? (size_t)16 * (c + 1) : (size_t)(3 + (c & 1)) << (c / 2 + 3);
 }
-/* log2 of the class's granule: the largest power of two dividing its size. */
-HAK_INLINE unsigned tiny_class_shift(unsigned c) {
-    return (unsigned)__builtin_ctzll((unsigned long long)tiny_class_size(c));
-}
 
 /* The seed routes exactly 256..1024 to Small-Mid; 129..255 stay Tiny. */
 HAK_INLINE int smallmid_is_in_range(size_t n) {

@@ -33,7 +33,7 @@ typedef struct hak_slab_meta {
     uint16_t carved;                 /* pool lock: bump index                       */
     uint16_t used;                   /* pool lock: blocks out of the slab           */
     uint8_t tag;                     /* 0xa0|c Tiny, 0xb0|c Small-Mid, HAK_TAG_NONE */
-    uint8_t shift;                   /* log2 of the block granule (size.h)          */
+    uint8_t shift;                   /* log2 of the block granule                   */
     struct hak_slab_meta *next;      /* pool lock: phase's per-class slab list      */
     struct hak_slab_meta *prev;
     uint32_t list_flags;             /* pool lock: which phase list holds it        */
