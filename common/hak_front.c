@@ -18,26 +18,22 @@ void hak_front_init_key(void) {
     g_hak_free_key = k | 1;                                     /* never 0 */
 }
 
-/* A bin's mask and shift are its class's granule (the largest power of two
- * dividing the block size, hak_size_class.h). */
-#define BIN(size) { .mask = (uint16_t)(((size) & -(size)) - 1), \
-                    .shift = (uint8_t)__builtin_ctz(size) }
-HAK_TLS hak_tls_bin t_hak_bins[HAK_NBINS] = {
-    [HAK_BIN_TINY + 0] = BIN(16),   [HAK_BIN_TINY + 1] = BIN(32),   [HAK_BIN_TINY + 2] = BIN(48),
-    [HAK_BIN_TINY + 3] = BIN(64),   [HAK_BIN_TINY + 4] = BIN(96),   [HAK_BIN_TINY + 5] = BIN(128),
-    [HAK_BIN_TINY + 6] = BIN(192),  [HAK_BIN_TINY + 7] = BIN(256),  [HAK_BIN_TINY + 8] = BIN(384),
-    [HAK_BIN_TINY + 9] = BIN(512),  [HAK_BIN_TINY + 10] = BIN(768), [HAK_BIN_TINY + 11] = BIN(1024),
-    [HAK_BIN_SMALLMID + 0] = BIN(256), [HAK_BIN_SMALLMID + 1] = BIN(512),
-    [HAK_BIN_SMALLMID + 2] = BIN(1024),
-};
+/* Every bin's block size, once: X(bin, size).  A bin's mask and shift are its
+ * class's granule (the largest power of two dividing the size, hak_size_class.h). */
+#define HAK_BINS(X)                                                                   \
+    X(HAK_BIN_TINY + 0, 16)   X(HAK_BIN_TINY + 1, 32)    X(HAK_BIN_TINY + 2, 48)        \
+    X(HAK_BIN_TINY + 3, 64)   X(HAK_BIN_TINY + 4, 96)    X(HAK_BIN_TINY + 5, 128)       \
+    X(HAK_BIN_TINY + 6, 192)  X(HAK_BIN_TINY + 7, 256)   X(HAK_BIN_TINY + 8, 384)       \
+    X(HAK_BIN_TINY + 9, 512)  X(HAK_BIN_TINY + 10, 768)  X(HAK_BIN_TINY + 11, 1024)     \
+    X(HAK_BIN_SMALLMID + 0, 256) X(HAK_BIN_SMALLMID + 1, 512) X(HAK_BIN_SMALLMID + 2, 1024)
+#define BIN(bin, size) [bin] = { .mask = (uint16_t)(((size) & -(size)) - 1),           \
+                                 .shift = (uint8_t)__builtin_ctz(size) },
+#define BIN_SIZE(bin, size) [bin] = (size),
+HAK_TLS hak_tls_bin t_hak_bins[HAK_NBINS] = { HAK_BINS(BIN) };
 /* Block size of each bin (malloc_usable_size, realloc). */
-const uint16_t g_hak_bin_size[HAK_NBINS] = {
-    [HAK_BIN_TINY + 0] = 16,   [HAK_BIN_TINY + 1] = 32,   [HAK_BIN_TINY + 2] = 48,
-    [HAK_BIN_TINY + 3] = 64,   [HAK_BIN_TINY + 4] = 96,   [HAK_BIN_TINY + 5] = 128,
-    [HAK_BIN_TINY + 6] = 192,  [HAK_BIN_TINY + 7] = 256,  [HAK_BIN_TINY + 8] = 384,
-    [HAK_BIN_TINY + 9] = 512,  [HAK_BIN_TINY + 10] = 768, [HAK_BIN_TINY + 11] = 1024,
-    [HAK_BIN_SMALLMID + 0] = 256, [HAK_BIN_SMALLMID + 1] = 512, [HAK_BIN_SMALLMID + 2] = 1024,
-};
+const uint16_t g_hak_bin_size[HAK_NBINS] = { HAK_BINS(BIN_SIZE) };
+#undef BIN
+#undef BIN_SIZE
 
 /* Until the phase routes otherwise (and before process init): every request to
  * its Tiny bin; every slab tag to its own class's bin. */
