@@ -159,7 +159,7 @@ void *hak_mid_alloc_slow(unsigned c) {
     hak_tls_bin *b = &t_hak_mid_bins[c];
     if (b->head) return mid_alloc_class(c);
     HAK_STAT_SLOW_ADD(mid[c].tls_misses, 1);
-    unsigned want = b->cap ? (b->cap + 1) / 2 : 1;
+    unsigned want = b->cap ? hak_bin_refill_want(b, (b->cap + 1) / 2) : 1;
     void *head = NULL, **tail = &head;
     unsigned n = mid_refill(c, &tail, want);
     if (hak_unlikely(n == 0) && hak_reclaim()) n = mid_refill(c, &tail, want);

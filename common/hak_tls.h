@@ -19,8 +19,19 @@ typedef struct hak_tls_bin {
     uint16_t cap;
     uint16_t mask;           /* small front: block size - 1 (constant, in .tdata)  */
     uint8_t shift;           /* small front: log2 of the block size (constant)     */
-    uint8_t pad;
+    uint8_t ramp;            /* slow paths: backend refills so far, up to HAK_RAMP */
 } hak_tls_bin;
+
+/* Slow start (tcmalloc's): a bin's first refills from its backend bring 1/8, 1/4,
+ * 1/2 of `full` blocks, later ones all of it - a thread that takes a few blocks of
+ * a class touches a page or so of it, not full * size bytes (carving writes every
+ * block it hands out).  Refills from a transfer cache take whole chains as they are. */
+#define HAK_RAMP 3
+HAK_INLINE unsigned hak_bin_refill_want(hak_tls_bin *b, unsigned full) {
+    unsigned want = full >> (HAK_RAMP - b->ramp);
+    if (b->ramp < HAK_RAMP) b->ramp++;
+    return want ? want : 1;
+}
 
 /* Push a block onto a bin that has room. */
 HAK_INLINE void hak_bin_push(hak_tls_bin *b, void *p) {

@@ -44,7 +44,6 @@ void *hak_tiny_alloc_slow(unsigned c) {
     /* Re-entry from hak_thread_init (pthread internals) may have refilled it. */
     if (b->head) return hak_front_pop(HAK_BIN_TINY + c);
     HAK_STAT_SLOW_ADD(tiny[c].tls_misses, 1);
-    unsigned want = b->cap ? b->cap / 2 : 1;     /* dead thread: one block, no caching */
     uint32_t got;
     void *p = b->cap ? hak_transfer_refill(HAK_BIN_TINY + c, &got) : NULL;
     if (p) {                                     /* a whole chain from the cache */
@@ -54,6 +53,8 @@ void *hak_tiny_alloc_slow(unsigned c) {
         HAK_KEY(p) = 0;
         return p;
     }
+    /* dead thread: one block, no caching */
+    unsigned want = b->cap ? hak_bin_refill_want(b, b->cap / 2) : 1;
     void *head = NULL, **tail = &head;
     unsigned n = hak_tiny_backend_refill(c, &tail, want);
     if (hak_unlikely(n == 0) && hak_reclaim()) n = hak_tiny_backend_refill(c, &tail, want);

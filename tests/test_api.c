@@ -4,12 +4,15 @@
 #include "test_util.h"
 
 #include "hakmem.h"
+#include "hak_front.h"
 #include "hak_life.h"
+#include "hak_mid.h"
 #include "hak_os.h"
 #include "hak_stats.h"
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -415,6 +418,53 @@ START_TEST(test_BUG_memalign_2mib_from_large_cache) {
 }
 END_TEST
 
+/* Slow start: a fresh thread's first refills of a class from its backend bring
+ * 1/8, 1/4, 1/2 of half a bin, then half a bin - so a program that takes a few
+ * blocks of a class touches a page or so of it.  Counted in the thread's bins
+ * (every block kept, so no free refills them): 96 B (a Tiny bin of 128 in every
+ * phase and mode) and 4096 B (a Mid bin of 8).  Before the slow start the first
+ * refill brought 64 and 4. */
+#define SLOW_START_N 200
+static void *slow_start_thread(void *arg) {
+    unsigned *got = arg;                 /* bin counts after each refill            */
+    static void *keep[SLOW_START_N];
+    unsigned bin = g_hak_size_bin[96], nr = 0, k = 0;
+    keep[k++] = malloc(hide_size(96));
+    got[nr++] = t_hak_bins[bin].count;
+    while (nr < 5 && k < SLOW_START_N) {
+        unsigned before = t_hak_bins[bin].count;
+        keep[k++] = malloc(hide_size(96));
+        if (before == 0) got[nr++] = t_hak_bins[bin].count;
+    }
+    unsigned mc = 7;                      /* 4096 B */
+    keep[k++] = malloc(hide_size(4096));
+    got[nr++] = t_hak_mid_bins[mc].count;
+    while (nr < 10 && k < SLOW_START_N) {
+        unsigned before = t_hak_mid_bins[mc].count;
+        keep[k++] = malloc(hide_size(4096));
+        if (before == 0) got[nr++] = t_hak_mid_bins[mc].count;
+    }
+    for (unsigned i = 0; i < k; i++) free(keep[i]);
+    return NULL;
+}
+
+START_TEST(test_slow_start_refills) {
+    ck_assert_uint_eq(mid_class_size(7), 4096);
+    ck_assert_uint_eq(t_hak_bins[g_hak_size_bin[96]].cap, 128);
+    (void)hak_reclaim();                 /* no cached chain for the new thread to take */
+    unsigned got[10];
+    memset(got, 0xff, sizeof got);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, slow_start_thread, got), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    /* blocks left in the bin after the refill that the malloc took one of */
+    static const unsigned want[10] = { 7, 15, 31, 63, 63,  0, 0, 1, 3, 3 };
+    for (int i = 0; i < 10; i++)
+        ck_assert_msg(got[i] == want[i], "refill %d of %s: %u blocks left in the bin, "
+                      "expected %u", i % 5 + 1, i < 5 ? "96 B" : "4096 B", got[i], want[i]);
+}
+END_TEST
+
 START_TEST(test_phase_name) {
     ck_assert_str_eq(hak_phase_name(), HAK_TEST_PHASE);
 }
@@ -550,6 +600,7 @@ Suite *api_suite(void) {
     tcase_add_test(tc, test_valloc_pvalloc);
     tcase_add_test(tc, test_memalign_matrix);
     tcase_add_test(tc, test_phase_name);
+    tcase_add_test(tc, test_slow_start_refills);
     suite_add_tcase(s, tc);
     tc = tcase_create("large");
     tcase_set_timeout(tc, 120);
