@@ -7,7 +7,9 @@
 #   awk -f report.awk -v mode=chartdata -v dir=DIR -v contenders="..." RUNS.tsv
 #
 # RUNS.tsv columns: workload group size contender rep status ops loop_s wall_s
-#                   value maxrss_kb minflt utime stime end_rss_kb unit
+#                   value maxrss_kb minflt utime stime end_rss_kb unit backlog
+#   backlog (xthread, prodcons; empty elsewhere and in older files): the most blocks
+#   that waited between threads in the run - what those rows' peak RSS follows.
 #   value is ops/s (unit "ops/s", or empty in older files) or seconds (unit "s": the
 #   real programs, lower is better).
 # PERF.tsv columns: workload group size contender status samples pf_samples pf_share
@@ -57,6 +59,7 @@ file == 1 {
     if ($16 == "s") istime[g] = 1
     addu(ops, k, $10); addu(rss, k, $11); addu(flt, k, $12)
     if ($15 != "") { addu(endrss, k, $15); hasend[g] = 1 }
+    if ($17 != "") { addu(backlog, k, $17); hasbl[g] = 1 }
     cpu = $13 + $14
     addu(sys, k, (cpu > 0) ? $14 / cpu : 0)
     okruns[k]++
@@ -168,7 +171,8 @@ function res_table(g,    i, j, s, c, hdr, sep, row, k) {
         s = sorder[g, i]; row = "| " sizelabel(s) " |"
         for (j = 1; j <= ncont; j++) {
             k = g SUBSEP s SUBSEP cont[j]
-            if (k in rss) row = row sprintf(" %.1f MB / %d |", median(rss[k]) / 1024, median(flt[k]))
+            if (k in rss) row = row sprintf(" %.1f MB / %d", median(rss[k]) / 1024, median(flt[k])) \
+                                ((k in backlog) ? sprintf(" / %.0f", median(backlog[k])) : "") " |"
             else row = row " - |"
         }
         print row
@@ -341,6 +345,7 @@ END {
         ops_table(g)
         print ""
         print ((g in istime) ? "Peak RSS (largest process of the tree) / minor page faults (all of them) per run, median, getrusage via wait4:" \
+               : (g in hasbl) ? "Peak RSS / minor page faults / backlog per run (median; getrusage of the benchmark process; backlog = the most blocks waiting between threads in the run, which the peak RSS follows - it depends on how far one thread ran ahead, not on the allocator's overhead):" \
                              : "Peak RSS / minor page faults per run (median, getrusage of the benchmark process):")
         print ""
         res_table(g)

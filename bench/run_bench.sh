@@ -396,7 +396,7 @@ BASE=$RES/$STAMP-$HOST$SUFFIX
 RAW=$BASE.tsv
 PERFTSV=$BASE.perf.tsv
 IRTSV=$BASE.ir.tsv
-printf 'workload\tgroup\tsize\tcontender\trep\tstatus\tops\tloop_s\twall_s\tvalue\tmaxrss_kb\tminflt\tutime\tstime\tend_rss_kb\tunit\n' > "$RAW"
+printf 'workload\tgroup\tsize\tcontender\trep\tstatus\tops\tloop_s\twall_s\tvalue\tmaxrss_kb\tminflt\tutime\tstime\tend_rss_kb\tunit\tbacklog\n' > "$RAW"
 printf 'workload\tgroup\tsize\tcontender\tstatus\tsamples\tpf_samples\tpf_share\tperf_page_faults\n' > "$PERFTSV"
 printf 'size\targs\tcontender\tstatus\tir_total\tops\n' > "$IRTSV"
 
@@ -442,19 +442,22 @@ run_one() {
         END {
             if (!lau || (!res && metric != "time")) exit
             if (metric == "time") {     # the whole process tree, from bench_launch
-                printf "ok\t\t\t%s\t%s\t%s\t%s\t%s\t%s\t\ts\t%.3f s", l["wall"], l["wall"], l["maxrss_kb"], l["minflt"], l["utime"], l["stime"], l["wall"]
+                printf "ok\t\t\t%s\t%s\t%s\t%s\t%s\t%s\t\ts\t\t%.3f s", l["wall"], l["wall"], l["maxrss_kb"], l["minflt"], l["utime"], l["stime"], l["wall"]
                 exit
             }
             ops = v["ops"]; loop = v["seconds"]; wall = l["wall"]
             r = (metric == "wall") ? ops / wall : ops / loop
-            printf "ok\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\tops/s\t", ops, loop, wall, r, v["maxrss_kb"], v["minflt"], v["utime"], v["stime"], v["end_rss_kb"]
+            # backlog: the most blocks waiting between threads (xthread inbox_max,
+            # prodcons inflight_max); peak RSS of those rows follows it
+            bl = ("inbox_max" in v) ? v["inbox_max"] : v["inflight_max"]
+            printf "ok\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\tops/s\t%s\t", ops, loop, wall, r, v["maxrss_kb"], v["minflt"], v["utime"], v["stime"], v["end_rss_kb"], bl
             if (r >= 1e5) printf "%.2fM ops/s", r / 1e6; else printf "%.0f ops/s", r }' "$out")
     if [ -n "$rec" ]; then
         printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$wid" "$grp" "$size" "$cname" "$rep" "${rec%	*}" >> "$RAW"
         log "[$N/$TOTAL] $wid rep $rep/$NREP $cname: ${rec##*	}"
     else
         if [ "$rc" = 124 ]; then why="timeout after ${TMO}s"; elif [ "$rc" = 0 ]; then why="no RESULT/LAUNCH line"; else why="exit $rc"; fi
-        printf '%s\t%s\t%s\t%s\t%s\tFAIL\t\t\t\t\t\t\t\t\t\t\n' "$wid" "$grp" "$size" "$cname" "$rep" >> "$RAW"
+        printf '%s\t%s\t%s\t%s\t%s\tFAIL\t\t\t\t\t\t\t\t\t\t\t\n' "$wid" "$grp" "$size" "$cname" "$rep" >> "$RAW"
         log "[$N/$TOTAL] $wid rep $rep/$NREP $cname: FAILED ($why): $(tail -n 2 "$err" | tr '\n' ' ')"
     fi
 }
