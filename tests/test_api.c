@@ -425,25 +425,23 @@ END_TEST
  * phase and mode) and 4096 B (a Mid bin of 8).  Before the slow start the first
  * refill brought 64 and 4. */
 #define SLOW_START_N 200
+/* malloc(size) until the bin has been refilled `n` times, keeping every block in
+ * keep[*k]; got[i] = the blocks left in the bin after refill i. */
+static void count_refills(size_t size, const hak_tls_bin *b, unsigned *got, unsigned n,
+                          void **keep, unsigned *k) {
+    unsigned nr = 0;
+    while (nr < n && *k < SLOW_START_N) {
+        unsigned before = b->head ? b->count : 0;   /* a thread's first call: empty */
+        keep[(*k)++] = malloc(hide_size(size));
+        if (before == 0) got[nr++] = b->count;
+    }
+}
 static void *slow_start_thread(void *arg) {
     unsigned *got = arg;                 /* bin counts after each refill            */
     static void *keep[SLOW_START_N];
-    unsigned bin = g_hak_size_bin[96], nr = 0, k = 0;
-    keep[k++] = malloc(hide_size(96));
-    got[nr++] = t_hak_bins[bin].count;
-    while (nr < 5 && k < SLOW_START_N) {
-        unsigned before = t_hak_bins[bin].count;
-        keep[k++] = malloc(hide_size(96));
-        if (before == 0) got[nr++] = t_hak_bins[bin].count;
-    }
-    unsigned mc = 7;                      /* 4096 B */
-    keep[k++] = malloc(hide_size(4096));
-    got[nr++] = t_hak_mid_bins[mc].count;
-    while (nr < 10 && k < SLOW_START_N) {
-        unsigned before = t_hak_mid_bins[mc].count;
-        keep[k++] = malloc(hide_size(4096));
-        if (before == 0) got[nr++] = t_hak_mid_bins[mc].count;
-    }
+    unsigned k = 0;
+    count_refills(96, &t_hak_bins[g_hak_size_bin[96]], got, 5, keep, &k);
+    count_refills(4096, &t_hak_mid_bins[7], got + 5, 5, keep, &k);
     for (unsigned i = 0; i < k; i++) free(keep[i]);
     return NULL;
 }
