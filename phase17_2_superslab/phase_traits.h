@@ -12,6 +12,9 @@
 #define PHASE_SMALLMID_DEDICATED_SS   1
 /* Blocks one Small-Mid TLS refill brings, for 256 / 512 / 1024 B (the seed's). */
 #define PHASE_SMALLMID_REFILL_BATCH   { 16, 12, 8 }
+/* A thread's first three Small-Mid refills bring 1/8, 1/4, 1/2 of the batch (the
+ * Tiny front's slow start, hak_bin_refill_want), later ones all of it. */
+#define PHASE_SMALLMID_SLOW_START     0
 /* With HAKMEM_SMALLMID_ENABLE=1, requests of this many bytes up to 1 KiB get a
  * Small-Mid block (256 / 512 / 1024 B); 129..255 B stay Tiny's (192 / 256 B). */
 #define PHASE_SMALLMID_FROM           256

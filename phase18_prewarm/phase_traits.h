@@ -12,6 +12,9 @@
 #define PHASE_SMALLMID_DEDICATED_SS   0        /* own slabs (0xb0|class), shared SuperSlabs */
 /* Blocks one Small-Mid TLS refill brings, for 256 / 512 / 1024 B (half the Tiny caps). */
 #define PHASE_SMALLMID_REFILL_BATCH   { 64, 32, 32 }
+/* A thread's first three Small-Mid refills bring 1/8, 1/4, 1/2 of the batch (the
+ * Tiny front's slow start, hak_bin_refill_want), later ones all of it. */
+#define PHASE_SMALLMID_SLOW_START     1
 /* With HAKMEM_SMALLMID_ENABLE=1, requests of this many bytes up to 1 KiB get a
  * Small-Mid block (256 / 512 / 1024 B); 129..255 B stay Tiny's (192 / 256 B). */
 #define PHASE_SMALLMID_FROM           256

@@ -38,7 +38,8 @@ static const int smallmid_refill_batch_size[SMALLMID_NUM_CLASSES] = {
     SMALLMID_REFILL_BATCH_256B, SMALLMID_REFILL_BATCH_512B, SMALLMID_REFILL_BATCH_1KB,
 };
 
-/* smallmid_tls_refill: one batch from the Small-Mid SuperSlabs; the first block is
+/* smallmid_tls_refill: one batch from the Small-Mid SuperSlabs (a thread's first
+ * three bring 1/8, 1/4, 1/2 of it: the Tiny front's slow start); the first block is
  * returned, the rest pushed on the TLS list (in order, so they pop in address order). */
 static void *smallmid_tls_refill(unsigned c) {
     void *batch[SMALLMID_REFILL_BATCH_MAX];
@@ -50,7 +51,8 @@ static void *smallmid_tls_refill(unsigned c) {
         HAK_STAT_SLOW_ADD(smallmid[c].refill_blocks, got);
         return chain;
     }
-    int max = b->cap ? smallmid_refill_batch_size[c] : 1;   /* exiting thread: 1 */
+    /* the first batches of a thread ramp up (hak_bin_refill_want); exiting thread: 1 */
+    int max = b->cap ? (int)hak_bin_refill_want(b, (unsigned)smallmid_refill_batch_size[c]) : 1;
     int n = hak_smallmid_refill_batch((int)c, batch, max);
     if (n == 0) return NULL;
     HAK_STAT_SLOW_ADD(smallmid[c].refills, 1);

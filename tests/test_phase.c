@@ -4,6 +4,7 @@
  *   PHASE_SMALLMID_OWN_TAG          Small-Mid blocks carry 0xb0|class
  *   PHASE_SMALLMID_DEDICATED_SS     ... in SuperSlabs of their own
  *   PHASE_SMALLMID_REFILL_BATCH     blocks a Small-Mid TLS refill brings, per class
+ *   PHASE_SMALLMID_SLOW_START       ... ramped up over a thread's first three refills
  *   PHASE_SMALLMID_OVERFLOW_LEAKS   TLS-overflow frees are lost (the seed's 17-2)
  *   PHASE_SMALLMID_FROM             the smallest request Small-Mid serves when on
  * Each test also asserts the HAKMEM_SMALLMID_ENABLE=0 side: 256..1024 B are Tiny's.
@@ -11,6 +12,7 @@
 #include "test_util.h"
 #include "phase_traits.h"
 #include "hak_os.h"
+#include "hak_life.h"
 #include "hak_registry.h"
 #include "hak_slab.h"
 #include "hak_stats.h"
@@ -76,26 +78,53 @@ static void *one_alloc(void *arg) {
     return p;
 }
 
+/* A new thread's first four Small-Mid refills of class got[0]: got[k] = the blocks
+ * refill k + 1 brought (the blocks are kept until the end, so no free refills). */
+#define NREFILL 4
+static void *refill_sequence(void *arg) {
+    uint64_t *got = arg;
+    unsigned c = (unsigned)got[0];
+    hak_class_stats *s = &g_hak_stats.smallmid[c];
+    void *held[256];
+    unsigned nh = 0;
+    for (unsigned k = 0; k < NREFILL; k++) {
+        uint64_t r0 = s->refills, b0 = s->refill_blocks;
+        while (s->refills == r0 && nh < 256) {
+            held[nh] = malloc(hide_size((size_t)256 << c));
+            ck_assert_ptr_nonnull(held[nh]);
+            nh++;
+        }
+        got[k] = s->refills == r0 + 1 ? s->refill_blocks - b0 : 0;
+    }
+    while (nh) free(held[--nh]);
+    return NULL;
+}
+
 START_TEST(test_smallmid_refill_batch) {
     for (unsigned c = 0; c < 3; c++) {
-        hak_class_stats *s = &g_hak_stats.smallmid[c];
-        uint64_t r0 = s->refills, b0 = s->refill_blocks;
         uint64_t t0 = g_hak_stats.tiny[TINY_OF_SMALLMID(c)].refills;
+        uint64_t r0 = g_hak_stats.smallmid[c].refills;
         pthread_t t;
-        ck_assert_int_eq(pthread_create(&t, NULL, one_alloc, (void *)((uintptr_t)256 << c)), 0);
-        void *ret;
-        pthread_join(t, &ret);
-        ck_assert_ptr_nonnull(ret);
-        uint64_t dr = s->refills - r0, db = s->refill_blocks - b0;
-        uint64_t dt = g_hak_stats.tiny[TINY_OF_SMALLMID(c)].refills - t0;
         if (smallmid_on()) {
-            ck_assert_msg(dr == 1, "class %u: %llu Small-Mid refills for one allocation", c,
-                          (unsigned long long)dr);
-            ck_assert_msg(db == k_refill_batch[c],
-                          "class %u: refill brought %llu blocks, the phase says %u", c,
-                          (unsigned long long)db, k_refill_batch[c]);
-            ck_assert_msg(dt == 0, "class %u: a Small-Mid allocation refilled Tiny's TLS list", c);
+            (void)hak_reclaim();                /* no cached chain for the thread to take */
+            uint64_t got[NREFILL] = { c };
+            ck_assert_int_eq(pthread_create(&t, NULL, refill_sequence, got), 0);
+            pthread_join(t, NULL);
+            for (unsigned k = 0; k < NREFILL; k++) {
+                unsigned want = k_refill_batch[c];
+                if (PHASE_SMALLMID_SLOW_START && k < 3) want >>= 3 - k;
+                if (want == 0) want = 1;
+                ck_assert_msg(got[k] == want, "class %u: refill %u brought %llu blocks, the "
+                              "phase says %u", c, k + 1, (unsigned long long)got[k], want);
+            }
+            ck_assert_msg(g_hak_stats.tiny[TINY_OF_SMALLMID(c)].refills == t0, "class %u: a Small-Mid allocation refilled Tiny's TLS list", c);
         } else {
+            void *ret;
+            ck_assert_int_eq(pthread_create(&t, NULL, one_alloc, (void *)((uintptr_t)256 << c)), 0);
+            pthread_join(t, &ret);
+            ck_assert_ptr_nonnull(ret);
+            uint64_t dr = g_hak_stats.smallmid[c].refills - r0;
+            uint64_t dt = g_hak_stats.tiny[TINY_OF_SMALLMID(c)].refills - t0;
             ck_assert_msg(dr == 0 && dt == 1, "class %u: Small-Mid off, yet %llu Small-Mid / %llu "
                           "Tiny refills", c, (unsigned long long)dr, (unsigned long long)dt);
         }
