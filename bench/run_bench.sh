@@ -231,7 +231,9 @@ addw "larson-mixed|larson|mixed|bench_larson|$LA_OPS 16 1024 2|loop|0"
 addw "phase-64to512|phase|64to512|bench_phase_change|64 512 $PHC_MIB 300|loop|0"
 addw "phase-512to64|phase|512to64|bench_phase_change|512 64 $PHC_MIB 300|loop|0"
 addw "large-5to25|large|5-25MiB|bench_large_replace|$LR_OPS 20 5 25|loop|0"
-addw "xthread-mixed|xthread|mixed|bench_xthread|$XT_OPS 16 1024 2|loop|0"
+# BACKLOG 4096: at most 4096 blocks wait in an inbox, so the row's RSS is the
+# allocator's, not how far a sender ran ahead (bench_xthread.c).
+addw "xthread-mixed|xthread|mixed|bench_xthread|$XT_OPS 16 1024 2 1024 42 4096|loop|0"
 
 # Real programs (group realprog): inputs generated once into $TMP/real; each run's
 # stdout is compared with the output of one run without LD_PRELOAD (a contender that
@@ -616,7 +618,7 @@ fi
     ran larson && echo "  - **larson**: \`bench_larson $LA_OPS 16 1024 2\` - 2 threads replace random blocks and swap block sets every 10000 replacements"
     ran phase && echo "  - **phase**: \`bench_phase_change FROM TO $PHC_MIB 300\` - fill $PHC_MIB MiB with FROM-byte blocks, free all, fill $PHC_MIB MiB with TO-byte blocks, free all, then 300 ms of a few small blocks; peak RSS and RSS at the end"
     ran large && echo "  - **large**: \`bench_large_replace $LR_OPS 20 5 25\` - 20 live buffers of 5..25 MiB, $LR_OPS times one replaced (free, malloc, one byte written per 4 KiB page); peak RSS and RSS after everything was freed"
-    ran xthread && echo "  - **xthread**: \`bench_xthread $XT_OPS 16 1024 2\` - 2 threads in a ring allocate 16..1024 B; half of the blocks are freed by the next thread (lock-free inbox), half locally"
+    ran xthread && echo "  - **xthread**: \`bench_xthread $XT_OPS 16 1024 2 1024 42 4096\` - 2 threads in a ring allocate 16..1024 B; half of the blocks are freed by the next thread (lock-free inbox, at most 4096 blocks waiting), half locally"
     if ran realprog; then
         echo "  - **realprog**: real programs, wall time of the whole process tree (bench_launch; lower is better), $REAL_REPS reps, inputs generated once per run; each run's output is compared with a run without LD_PRELOAD:"
         while IFS='|' read -r wid grp size prog args metric perfw; do
