@@ -35,21 +35,24 @@
 /* Internal entry points                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* The small front's slow paths, by the front that owns the bin. */
-static HAK_NOINLINE void *hak_small_alloc_slow(unsigned bin) {
+/* The small front's slow paths, by the front that owns the bin (they take the bin's
+ * address, which the fast path has in a register, rather than keep its route). */
+static HAK_NOINLINE void *hak_small_alloc_slow(hak_tls_bin *b) {
+    unsigned bin = (unsigned)(b - t_hak_bins);
     if (bin < HAK_BIN_SMALLMID) return hak_tiny_alloc_slow(bin - HAK_BIN_TINY);
     return hak_smallmid_alloc_slow(bin - HAK_BIN_SMALLMID);
 }
-static HAK_NOINLINE void hak_small_free_slow(void *p, unsigned bin) {
+static HAK_NOINLINE void hak_small_free_slow(void *p, hak_tls_bin *b) {
+    unsigned bin = (unsigned)(b - t_hak_bins);
     if (bin < HAK_BIN_SMALLMID) hak_tiny_free_slow(p, bin - HAK_BIN_TINY);
     else hak_smallmid_free_slow(p, bin - HAK_BIN_SMALLMID);
 }
 
 HAK_INLINE void *hak_alloc_inline(size_t n) {
     if (hak_likely(n <= TINY_MAX_SIZE)) {
-        unsigned bin = g_hak_size_bin[n];
-        void *p = hak_front_pop(bin);
-        return hak_likely(p != NULL) ? p : hak_small_alloc_slow(bin);
+        unsigned route = g_hak_size_route[n];
+        void *p = hak_front_pop_route(route);
+        return hak_likely(p != NULL) ? p : hak_small_alloc_slow(hak_front_bin(route));
     }
     if (n <= MID_MAX_SIZE) return mid_alloc(n);
     hak_ensure_init();
@@ -83,13 +86,13 @@ static HAK_NOINLINE void hak_free_other(void *p, const char *api) {
 /* free(): one slab-map read tells a small block's bin (hak_slabmap.h); every exit
  * but the push is a tail jump. */
 HAK_INLINE void hak_free_inline(void *p, const char *api) {
-    unsigned bin = hak_slabmap_code(p);
-    if (hak_likely(bin != 0)) {
-        hak_tls_bin *b = &t_hak_bins[bin];
+    unsigned route = hak_slabmap_code(p);
+    if (hak_likely(route != 0)) {
+        hak_tls_bin *b = hak_front_bin(route);
         unsigned bad = hak_front_release(p, b);
         if (hak_unlikely(bad)) { hak_front_bad(p, bad & 0xffu, api); return; }
-        HAK_BIN_STAT_HOT_INC(bin, frees);
-        if (hak_unlikely(b->count >= b->cap)) { hak_small_free_slow(p, bin); return; }
+        HAK_BIN_STAT_HOT_INC(HAK_ROUTE_BIN(route), frees);
+        if (hak_unlikely(b->count >= b->cap)) { hak_small_free_slow(p, b); return; }
         hak_bin_push(b, p);
         return;
     }
@@ -98,8 +101,9 @@ HAK_INLINE void hak_free_inline(void *p, const char *api) {
 
 /* Usable size of a live block; aborts on a pointer free() would reject. */
 static size_t hak_usable_checked(const void *p, const char *api) {
-    unsigned bin = hak_slabmap_code(p);
-    if (hak_likely(bin != 0)) {
+    unsigned route = hak_slabmap_code(p);
+    if (hak_likely(route != 0)) {
+        unsigned bin = HAK_ROUTE_BIN(route);
         hak_front_live_check(p, bin, api);
         return g_hak_bin_size[bin];
     }

@@ -20,6 +20,10 @@
 #define HAK_COLD     __attribute__((noinline, cold))
 #define HAK_NORETURN __attribute__((noreturn))
 #define HAK_EXPORT   __attribute__((visibility("default")))
+/* On an extern declaration: the object is in this library (-fvisibility=hidden
+ * covers definitions, not declarations), so it is read with one RIP-relative load,
+ * not a load of its GOT entry first. */
+#define HAK_HIDDEN   __attribute__((visibility("hidden")))
 
 /* Every thread-local of the allocator uses the initial-exec model: no
  * __tls_get_addr call (which may allocate) on any path. */

@@ -37,30 +37,31 @@ const uint16_t g_hak_bin_size[HAK_NBINS] = { HAK_BINS(BIN_SIZE) };
 
 /* Until the phase routes otherwise (and before process init): every request to
  * its Tiny bin; every slab tag to its own class's bin. */
-#define T(c) (HAK_BIN_TINY + (c))
-uint8_t g_hak_size_bin[HAK_SIZE_BINS] = {
+#define T(c) HAK_ROUTE(HAK_BIN_TINY + (c))
+uint8_t g_hak_size_route[HAK_SIZE_BINS] = {
     [0 ... 16] = T(0), [17 ... 32] = T(1), [33 ... 48] = T(2), [49 ... 64] = T(3),
     [65 ... 96] = T(4), [97 ... 128] = T(5), [129 ... 192] = T(6), [193 ... 256] = T(7),
     [257 ... 384] = T(8), [385 ... 512] = T(9), [513 ... 768] = T(10), [769 ... 1024] = T(11),
 };
-uint8_t g_hak_tag_bin[256] = {
+uint8_t g_hak_tag_route[256] = {
     [HAK_TAG_TINY | 0] = T(0), [HAK_TAG_TINY | 1] = T(1), [HAK_TAG_TINY | 2] = T(2),
     [HAK_TAG_TINY | 3] = T(3), [HAK_TAG_TINY | 4] = T(4), [HAK_TAG_TINY | 5] = T(5),
     [HAK_TAG_TINY | 6] = T(6), [HAK_TAG_TINY | 7] = T(7), [HAK_TAG_TINY | 8] = T(8),
     [HAK_TAG_TINY | 9] = T(9), [HAK_TAG_TINY | 10] = T(10), [HAK_TAG_TINY | 11] = T(11),
-    [HAK_TAG_SMALLMID | 0] = HAK_BIN_SMALLMID + 0, [HAK_TAG_SMALLMID | 1] = HAK_BIN_SMALLMID + 1,
-    [HAK_TAG_SMALLMID | 2] = HAK_BIN_SMALLMID + 2,
+    [HAK_TAG_SMALLMID | 0] = HAK_ROUTE(HAK_BIN_SMALLMID + 0),
+    [HAK_TAG_SMALLMID | 1] = HAK_ROUTE(HAK_BIN_SMALLMID + 1),
+    [HAK_TAG_SMALLMID | 2] = HAK_ROUTE(HAK_BIN_SMALLMID + 2),
 };
 #undef T
 
 void hak_front_route_sizes(size_t lo, size_t hi, unsigned bin) {
     hak_assert(lo <= hi && hi <= TINY_MAX_SIZE && bin > 0 && bin < HAK_NBINS);
-    for (size_t n = lo; n <= hi; n++) g_hak_size_bin[n] = (uint8_t)bin;
+    for (size_t n = lo; n <= hi; n++) g_hak_size_route[n] = (uint8_t)HAK_ROUTE(bin);
 }
 
 void hak_front_route_tag(unsigned tag, unsigned bin) {
     hak_assert(tag < 256 && bin > 0 && bin < HAK_NBINS);
-    g_hak_tag_bin[tag] = (uint8_t)bin;
+    g_hak_tag_route[tag] = (uint8_t)HAK_ROUTE(bin);
 }
 
 void hak_front_bad(const void *p, unsigned state, const char *api) {

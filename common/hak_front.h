@@ -10,10 +10,12 @@
  * neither fast path branches on it, and malloc and free agree on the front that
  * owns a block by construction.
  *
- *   malloc(n):  bin = g_hak_size_bin[n]; pop t_hak_bins[bin]; clear the block's key
- *   free(p):    bin = slab map byte of p (hak_slabmap.h: g_hak_tag_bin[slab tag]);
+ *   malloc(n):  route = g_hak_size_route[n]; pop the bin at route; clear the key
+ *   free(p):    route = slab map byte of p (hak_slabmap.h: g_hak_tag_route[slab tag]);
  *               p aligned to the bin's granule, its state byte ALLOC, its key
  *               word not the free key; write the key; push
+ * A route is a bin's byte offset in t_hak_bins (bin * 16, HAK_ROUTE), so both fast
+ * paths add it to the thread's TLS base as it is: no shift, no copy of the index.
  *
  * Block states (one byte per block - its first granule's - hak_block.h) are
  * written by slow paths only:
@@ -54,9 +56,16 @@
 #define HAK_NBINS         (HAK_BIN_SMALLMID + SMALLMID_NUM_CLASSES) /* 16       */
 #define HAK_SIZE_BINS     (TINY_MAX_SIZE + 1)                 /* 1025 entries   */
 
+/* Routes: a bin's byte offset in t_hak_bins; 0 = bin 0, "not a small block". */
+#define HAK_ROUTE_SHIFT   4                                   /* sizeof(hak_tls_bin) */
+#define HAK_ROUTE(bin)    ((unsigned)(bin) << HAK_ROUTE_SHIFT)
+#define HAK_ROUTE_BIN(r)  ((unsigned)(r) >> HAK_ROUTE_SHIFT)
+_Static_assert(sizeof(hak_tls_bin) == 1u << HAK_ROUTE_SHIFT, "a route is a bin's offset");
+_Static_assert(HAK_ROUTE(HAK_NBINS - 1) <= 255, "a route fits the slab map's byte");
+
 /* Routing (hak_front.c): written at process init only, read by every fast path. */
-extern uint8_t g_hak_size_bin[HAK_SIZE_BINS];     /* n -> bin (n <= 1 KiB)              */
-extern uint8_t g_hak_tag_bin[256];                /* slab tag -> bin (the slab map byte) */
+extern uint8_t g_hak_size_route[HAK_SIZE_BINS] HAK_HIDDEN; /* n -> route (n <= 1 KiB)     */
+extern uint8_t g_hak_tag_route[256] HAK_HIDDEN;   /* slab tag -> route (the slab map byte) */
 /* Route requests of lo..hi bytes (lo <= hi <= 1 KiB) to `bin`. */
 void hak_front_route_sizes(size_t lo, size_t hi, unsigned bin);
 /* Route frees of blocks whose slab has `tag` to `bin`. */
@@ -64,11 +73,15 @@ void hak_front_route_tag(unsigned tag, unsigned bin);
 
 /* Bin 0 unused; mask and shift of each bin are initialised data (every thread). */
 extern HAK_TLS hak_tls_bin t_hak_bins[HAK_NBINS];
+/* The bin at `route`. */
+HAK_INLINE hak_tls_bin *hak_front_bin(unsigned route) {
+    return (hak_tls_bin *)((char *)t_hak_bins + route);
+}
 /* Block size of each bin (0 for bin 0). */
 extern const uint16_t g_hak_bin_size[HAK_NBINS];
 
 /* The free key (set at process init, before any block exists; never 0). */
-extern uintptr_t g_hak_free_key;
+extern uintptr_t g_hak_free_key HAK_HIDDEN;
 void hak_front_init_key(void);
 #define HAK_KEY(p) (((uintptr_t *)(p))[1])
 /* Whether p's key word holds the free key (a memcheck build first asks whether the
@@ -87,18 +100,20 @@ HAK_INLINE uint8_t *hak_front_state(const void *p, unsigned shift) {
     return (uint8_t *)(hak_slab_base(p) + SLAB_STATE_OFF + (hak_slab_off(p) >> shift));
 }
 
-/* Pop a block of `bin`; NULL when the bin is empty (the caller's slow path). */
-HAK_INLINE void *hak_front_pop(unsigned bin) {
-    hak_tls_bin *b = &t_hak_bins[bin];
+/* Pop a block of the bin at `route`; NULL when the bin is empty (the caller's slow
+ * path). */
+HAK_INLINE void *hak_front_pop_route(unsigned route) {
+    hak_tls_bin *b = hak_front_bin(route);
     void *p = b->head;
     if (hak_unlikely(p == NULL)) return NULL;
     b->head = *(void **)p;
     b->count--;
-    HAK_BIN_STAT_HOT_INC(bin, allocs);
-    HAK_BIN_STAT_HOT_INC(bin, tls_hits);
+    HAK_BIN_STAT_HOT_INC(HAK_ROUTE_BIN(route), allocs);
+    HAK_BIN_STAT_HOT_INC(HAK_ROUTE_BIN(route), tls_hits);
     HAK_KEY(p) = 0;                                  /* in the user's hands now */
     return p;
 }
+HAK_INLINE void *hak_front_pop(unsigned bin) { return hak_front_pop_route(HAK_ROUTE(bin)); }
 
 /* A free() the checks rejected: the message, then abort (hak_front.c).  Not declared
  * noreturn, so the fast path reaches it by a tail jump and needs no stack frame. */

@@ -63,7 +63,7 @@ void hak_slab_assign(hak_slab_meta *m, unsigned tag) {
     m->freelist = NULL;
     m->carved = 0;
     m->used = 0;
-    hak_slabmap_write(base, g_hak_tag_bin[tag]);   /* last: free() may now route here */
+    hak_slabmap_write(base, g_hak_tag_route[tag]);   /* last: free() may now route here */
 }
 
 void hak_slab_reset(hak_slab_meta *m) {

@@ -1,7 +1,7 @@
 /**
  * hak_slabmap.h - the flat map of small slabs: one byte per 64 KiB slab of the
- * address space, holding the slab's free route - the small front's bin for the
- * slab's tag (g_hak_tag_bin in hak_front.h) - or 0.
+ * address space, holding the slab's free route - the small front's route (its bin's
+ * offset in the TLS bins) for the slab's tag (g_hak_tag_route in hak_front.h) - or 0.
  *
  * free() of a small block reads two words here and nothing else to learn its bin:
  * the root entry of its 64 GiB region and the byte of its slab.  A pointer whose

@@ -440,9 +440,9 @@ static void *slow_start_thread(void *arg) {
     unsigned *got = arg;                 /* bin counts after each refill            */
     static void *keep[SLOW_START_N];
     unsigned k = 0;
-    count_refills(96, &t_hak_bins[g_hak_size_bin[96]], got, 5, keep, &k);
+    count_refills(96, hak_front_bin(g_hak_size_route[96]), got, 5, keep, &k);
     count_refills(4096, &t_hak_mid_bins[7], got + 5, 5, keep, &k);
-    got[10] = t_hak_bins[g_hak_size_bin[96]].cap;     /* this thread's, set by now */
+    got[10] = hak_front_bin(g_hak_size_route[96])->cap;     /* this thread's, set by now */
     for (unsigned i = 0; i < k; i++) free(keep[i]);
     return NULL;
 }
