@@ -30,23 +30,32 @@
 
 /* Every root entry points at a leaf: a region without small slabs at the shared
  * zero leaf (static data, never written; its pages are never touched but by reads),
- * so a lookup needs no NULL test.  The entries are set by the static initializer
+ * so a lookup needs no NULL test.  An entry holds its leaf's address minus the
+ * region's first slab number (r << SLABMAP_LEAF_BITS), an integer, so that p's byte
+ * is at entry + (p >> SLAB_SHIFT) with no mask (hak_slabmap_leaf turns it back
+ * into the leaf).  The entries are set by the static initializer
  * (relocations applied by the loader, before any code of the process runs).  The
  * root is kept small - 256 entries, 2 KiB of data and 6 KiB of relocation records
  * in every process's RSS - by big leaves: with 4096 entries (64 GiB leaves) the
  * root cost 128 KiB of RSS, most of libhakmem.so's share of a small process.
  * (Offsets from the zero leaf in bss would cost nothing at load time but two
  * instructions per free, 1 Ir per call in `make bench`.) */
-extern uint8_t *g_hak_slabmap[SLABMAP_ROOT_SIZE];
-extern uint8_t g_hak_slabmap_zero_leaf[SLABMAP_LEAF_SIZE];
+extern uintptr_t g_hak_slabmap[SLABMAP_ROOT_SIZE] HAK_HIDDEN;
+extern uint8_t g_hak_slabmap_zero_leaf[SLABMAP_LEAF_SIZE] HAK_HIDDEN;
+/* The root entry of a leaf of region r, and the leaf of root entry r. */
+#define HAK_SLABMAP_ENTRY(leaf, r) ((uintptr_t)(leaf) - ((uintptr_t)(r) << SLABMAP_LEAF_BITS))
+HAK_INLINE uint8_t *hak_slabmap_leaf(uintptr_t r) {
+    return (uint8_t *)(__atomic_load_n(&g_hak_slabmap[r], __ATOMIC_ACQUIRE) +
+                       (r << SLABMAP_LEAF_BITS));
+}
 
 /* The code of p's slab, 0 when p is not in a slab a small class owns (NULL too). */
 HAK_INLINE unsigned hak_slabmap_code(const void *p) {
     uintptr_t a = (uintptr_t)p;
     uintptr_t r = a >> SLABMAP_ROOT_SHIFT;
     if (hak_unlikely(r >= SLABMAP_ROOT_SIZE)) return 0;
-    const uint8_t *leaf = __atomic_load_n(&g_hak_slabmap[r], __ATOMIC_ACQUIRE);
-    return __atomic_load_n(&leaf[(a >> SLAB_SHIFT) & (SLABMAP_LEAF_SIZE - 1)], __ATOMIC_RELAXED);
+    uintptr_t entry = __atomic_load_n(&g_hak_slabmap[r], __ATOMIC_ACQUIRE);
+    return __atomic_load_n((const uint8_t *)(entry + (a >> SLAB_SHIFT)), __ATOMIC_RELAXED);
 }
 
 /* Map the leaf covering a SuperSlab at ss_base, before any of its slabs gets a tag.
@@ -54,7 +63,7 @@ HAK_INLINE unsigned hak_slabmap_code(const void *p) {
 int hak_slabmap_reserve(uintptr_t ss_base);
 /* The code of the slab at slab_base (its leaf reserved), 0 to clear it. */
 HAK_INLINE void hak_slabmap_write(uintptr_t slab_base, unsigned code) {
-    uint8_t *leaf = g_hak_slabmap[slab_base >> SLABMAP_ROOT_SHIFT];
+    uint8_t *leaf = hak_slabmap_leaf(slab_base >> SLABMAP_ROOT_SHIFT);
     __atomic_store_n(&leaf[(slab_base >> SLAB_SHIFT) & (SLABMAP_LEAF_SIZE - 1)], (uint8_t)code,
                      __ATOMIC_RELEASE);
 }
