@@ -58,6 +58,8 @@ file == 1 {
     if ($6 != "ok") { fails[k]++; next }
     if ($16 == "s") istime[g] = 1
     addu(ops, k, $10); addu(rss, k, $11); addu(flt, k, $12)
+    opsr[k SUBSEP $5] = $10                    # by round, for the paired ratios
+    if ($5 + 0 > maxrep[g]) maxrep[g] = $5 + 0
     if ($15 != "") { addu(endrss, k, $15); hasend[g] = 1 }
     if ($17 != "") { addu(backlog, k, $17); hasbl[g] = 1 }
     cpu = $13 + $14
@@ -77,6 +79,56 @@ file == 3 {
     irst[k] = $4
     if ($4 == "ok") { irtot[k] = $5; irops[k] = $6 }
     next
+}
+
+# Sort the numbers of a space-separated list into a[1..n]; returns n.
+function sortlist(list, a,    n, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) {
+        t = a[i] + 0
+        for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]
+        a[j + 1] = t
+    }
+    return n
+}
+# Paired ratio of contender a to b in group g, size s: a's speed over b's in the same
+# round, for every round both succeeded; "median [q1-q3]" of those ratios, or "-".
+function paired_cell(g, s, a, b,    r, ka, kb, va, vb, list, n, q) {
+    list = ""
+    for (r = 1; r <= maxrep[g]; r++) {
+        ka = g SUBSEP s SUBSEP a SUBSEP r; kb = g SUBSEP s SUBSEP b SUBSEP r
+        if (!(ka in opsr) || !(kb in opsr)) continue
+        va = spd(g, opsr[ka]); vb = spd(g, opsr[kb])
+        if (va > 0 && vb > 0) list = list " " va / vb
+    }
+    n = sortlist(list, q)
+    if (n == 0) return "-"
+    return sprintf("%.3f [%.2f-%.2f]", (n % 2) ? q[(n + 1) / 2] : (q[n / 2] + q[n / 2 + 1]) / 2,
+                   q[int((n + 3) / 4)], q[int((3 * n + 3) / 4)])
+}
+# Many-rep runs: the newest phase (each mode that ran) against the best peer of each
+# size and against sol, paired by round.
+function paired_table(g,    j, i, s, c, nc, cs, hdr, sep, row, bp) {
+    nc = 0
+    c = phase[nphase]
+    if (c in incont) cs[++nc] = c
+    if (c in isoff) cs[++nc] = c "-off"
+    if (nc == 0 || (!npeer && !hassol)) return 0
+    hdr = "| " ((g in istime) ? "Program" : "Size") " |"; sep = "|---|"
+    for (j = 1; j <= nc; j++) {
+        if (npeer) { hdr = hdr " " cs[j] " vs best peer |"; sep = sep "---|" }
+        if (hassol) { hdr = hdr " " cs[j] " vs sol |"; sep = sep "---|" }
+    }
+    print hdr; print sep
+    for (i = 1; i <= scount[g]; i++) {
+        s = sorder[g, i]; row = "| " sizelabel(s) " |"
+        for (j = 1; j <= nc; j++) {
+            if (npeer) { bp = bestpeer(g, s); row = row " " ((bp == "") ? "-" : paired_cell(g, s, cs[j], bestname) " " bestname) " |" }
+            if (hassol) row = row " " paired_cell(g, s, cs[j], "sol") " |"
+        }
+        print row
+    }
+    return 1
 }
 
 function med_ops(g, s, c,    k) { k = g SUBSEP s SUBSEP c; return (k in ops) ? median(ops[k]) : "" }
@@ -344,6 +396,12 @@ END {
         print ""
         ops_table(g)
         print ""
+        if (maxrep[g] >= 9) {
+            print "Paired ratios (runs of 9 reps or more): in every round, the newest phase's speed over the other contender's in that round; the median of those ratios [first - third quartile]. Quote these, not one median over another, for a claim of a few percent (bench/README):"
+            print ""
+            if (!paired_table(g)) print "(no newest-phase contender or nothing to compare with)"
+            print ""
+        }
         print ((g in istime) ? "Peak RSS (largest process of the tree) / minor page faults (all of them) per run, median, getrusage via wait4:" \
                : (g in hasbl) ? "Peak RSS / minor page faults / backlog per run (median; getrusage of the benchmark process; backlog = the most blocks waiting between threads in the run, which the peak RSS follows - it depends on how far one thread ran ahead, not on the allocator's overhead):" \
                              : "Peak RSS / minor page faults per run (median, getrusage of the benchmark process):")
