@@ -4,7 +4,7 @@
  * offset in the TLS bins) for the slab's tag (g_hak_tag_route in hak_front.h) - or 0.
  *
  * free() of a small block reads two words here and nothing else to learn its bin:
- * the root entry of its 64 GiB region and the byte of its slab.  A pointer whose
+ * the root entry of its 1 TiB region and the byte of its slab.  A pointer whose
  * byte is 0 (no leaf, not a small slab, a slab no class owns) goes the slow way,
  * through the chunk registry (hak_registry.h), which names Mid, Large, released and
  * foreign memory.  Like the registry it never touches the pointer.
