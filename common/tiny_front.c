@@ -17,14 +17,39 @@ static unsigned tc_drain(void) {
     return hak_transfer_drain(HAK_BIN_TINY, TINY_NUM_CLASSES, hak_tiny_backend_free_chain);
 }
 
-/* TLS capacity per class; a refill brings cap/2 blocks, an overflow returns cap/2. */
-/* 16 .. 256 B: 128 blocks, 384 B .. 1 KiB: 64. */
+/* TLS capacity per class: a thread's bin starts at the base and adapts between base
+ * and max (hak_bin_adapt: two-way traffic grows it, one-way traffic shrinks it).  A
+ * refill from the backend brings cap/2 blocks; a full bin keeps cap/2 and hands the
+ * rest to the transfer cache in chains of base/2, so any thread's bin can take any
+ * chain.  16 .. 256 B: 128 .. 512 blocks (2 .. 128 KiB), 384 B .. 1 KiB: 64 .. 256
+ * (24 .. 256 KiB). */
 static const uint16_t tiny_tls_cap[TINY_NUM_CLASSES] = {
     128, 128, 128, 128, 128, 128, 128, 128, 64, 64, 64, 64,
 };
+static const uint16_t tiny_tls_cap_max[TINY_NUM_CLASSES] = {
+    512, 512, 512, 512, 512, 512, 512, 512, 256, 256, 256, 256,
+};
+
+/* What a thread's Tiny bins may hold in all, cap x block size summed over the
+ * classes (the bases add up to 272 KiB): a bin grows only within it. */
+#define TINY_TLS_BUDGET (512u << 10)
+static HAK_TLS uint32_t t_tiny_cap_bytes;
+
+/* hak_bin_adapt for Tiny class c within the thread's budget. */
+static void tiny_adapt(hak_tls_bin *b, unsigned c, int full) {
+    const unsigned size = (unsigned)tiny_class_size(c), old = b->cap;
+    unsigned room = (TINY_TLS_BUDGET - t_tiny_cap_bytes) / size;
+    unsigned max = old + room < tiny_tls_cap_max[c] ? old + room : tiny_tls_cap_max[c];
+    unsigned cap = hak_bin_adapt(b, full, tiny_tls_cap[c], max > old ? max : old);
+    t_tiny_cap_bytes += (cap - old) * size;
+}
 
 static void tiny_thread_init(void) {
-    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) t_hak_bins[HAK_BIN_TINY + c].cap = tiny_tls_cap[c];
+    t_tiny_cap_bytes = 0;
+    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) {
+        t_hak_bins[HAK_BIN_TINY + c].cap = tiny_tls_cap[c];
+        t_tiny_cap_bytes += tiny_tls_cap[c] * (uint32_t)tiny_class_size(c);
+    }
 }
 
 static void tiny_thread_exit(void) {
@@ -44,6 +69,7 @@ void *hak_tiny_alloc_slow(unsigned c) {
     /* Re-entry from hak_thread_init (pthread internals) may have refilled it. */
     if (b->head) return hak_front_pop(HAK_BIN_TINY + c);
     HAK_STAT_SLOW_ADD(tiny[c].tls_misses, 1);
+    if (b->cap) tiny_adapt(b, c, 0);
     uint32_t got;
     void *p = b->cap ? hak_transfer_refill(HAK_BIN_TINY + c, &got) : NULL;
     if (p) {                                     /* a whole chain from the cache */
@@ -54,7 +80,7 @@ void *hak_tiny_alloc_slow(unsigned c) {
         return p;
     }
     /* dead thread: one block, no caching */
-    unsigned want = b->cap ? hak_bin_refill_want(b, b->cap / 2) : 1;
+    unsigned want = b->cap ? hak_bin_refill_want(b, b->cap / 2u) : 1;
     void *head = NULL, **tail = &head;
     unsigned n = hak_tiny_backend_refill(c, &tail, want);
     if (hak_unlikely(n == 0) && hak_reclaim()) n = hak_tiny_backend_refill(c, &tail, want);
@@ -80,11 +106,24 @@ void hak_tiny_free_slow(void *p, unsigned c) {
         return;
     }
     hak_bin_push(b, p);
+    tiny_adapt(b, c, 1);
+    if (b->cap > b->count) return;                  /* it grew */
     uint32_t n;
     void *chain = hak_bin_split(b, b->cap / 2, &n);
     HAK_STAT_SLOW_ADD(tiny[c].flushes, 1);
     HAK_STAT_SLOW_ADD(tiny[c].flush_blocks, n);
-    if (!hak_transfer_push(HAK_BIN_TINY + c, chain, n)) hak_tiny_backend_free_chain(c, chain, n);
+    const uint32_t batch = tiny_tls_cap[c] / 2u;
+    while (n) {
+        uint32_t k = n < batch ? n : batch;
+        void *rest = hak_chain_cut(chain, k);
+        if (!hak_transfer_push(HAK_BIN_TINY + c, chain, k)) {   /* the cache is full */
+            hak_tiny_backend_free_chain(c, chain, k);
+            if (n > k) hak_tiny_backend_free_chain(c, rest, n - k);
+            return;
+        }
+        chain = rest;
+        n -= k;
+    }
 }
 
 static unsigned tiny_front_reclaim(void) { return tc_drain(); }

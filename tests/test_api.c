@@ -7,6 +7,7 @@
 #include "hak_front.h"
 #include "hak_life.h"
 #include "hak_mid.h"
+#include "hak_options.h"
 #include "hak_os.h"
 #include "hak_stats.h"
 
@@ -464,6 +465,118 @@ START_TEST(test_slow_start_refills) {
 }
 END_TEST
 
+/* Adaptive bins (hak_bin_adapt): the boundary rules on a bin of its own. */
+START_TEST(test_bin_adapt_rules) {
+    hak_tls_bin b = { .cap = 64 };
+    ck_assert_uint_eq(hak_bin_adapt(&b, 1, 64, 256), 64);    /* the first: no change */
+    ck_assert_uint_eq(hak_bin_adapt(&b, 0, 64, 256), 128);   /* the other one: x2    */
+    ck_assert_uint_eq(hak_bin_adapt(&b, 1, 64, 256), 256);
+    ck_assert_uint_eq(hak_bin_adapt(&b, 0, 64, 256), 256);   /* at max               */
+    for (unsigned half = 128; half >= 64; half /= 2) {
+        for (int i = 0; i < HAK_BIN_SAME_MAX; i++)            /* repeats keep it      */
+            ck_assert_uint_eq(hak_bin_adapt(&b, 0, 64, 256), 2 * half);
+        ck_assert_uint_eq(hak_bin_adapt(&b, 0, 64, 256), half); /* one more halves    */
+    }
+    for (int i = 0; i < 3 * HAK_BIN_SAME_MAX; i++)             /* never below base     */
+        ck_assert_uint_eq(hak_bin_adapt(&b, 0, 64, 256), 64);
+    ck_assert_uint_eq(hak_bin_adapt(&b, 1, 64, 100), 100);   /* max clamps           */
+    ck_assert_uint_eq(b.cap, 100);
+    ck_assert_uint_eq(b.slow & HAK_BIN_RAMP, 0);             /* slow start untouched */
+}
+END_TEST
+
+/* Adaptive bins through malloc and free: a thread whose bin of a class swings
+ * between full and empty doubles its cap at each swing, up to the class's max or
+ * less when the thread's budget (tiny_front.c) is spent; a thread that only frees
+ * a class keeps the base.  The frees take blocks from pools another thread
+ * allocated, so the freeing thread can push as many as a swing needs. */
+#define ADAPT_POOL 1536
+#define ADAPT_SIZES 3
+typedef struct {
+    size_t size[ADAPT_SIZES];    /* classes, worked on one after the other          */
+    unsigned swings;             /* per class; 0: free its pool only (one-way)      */
+    void **pool[ADAPT_SIZES];    /* ADAPT_POOL blocks of each size, all freed here  */
+    unsigned caps[ADAPT_SIZES][8]; /* out: the cap after each boundary              */
+    unsigned max_cap[ADAPT_SIZES]; /* out: the largest cap seen                     */
+} adapt_job;
+static void *adapt_thread(void *arg) {
+    adapt_job *j = arg;
+    static void *mine[ADAPT_SIZES][ADAPT_POOL];
+    unsigned used[ADAPT_SIZES] = { 0 }, k[ADAPT_SIZES] = { 0 };
+    free(malloc(hide_size(1)));          /* thread init in the 16 B bin: caps set   */
+    for (unsigned c = 0; c < ADAPT_SIZES && j->size[c]; c++) {
+        hak_tls_bin *b = hak_front_bin(g_hak_size_route[j->size[c]]);
+        for (unsigned s = 0; s < j->swings && s < 8; s++) {
+            int full = 0, empty = 0;
+            while (s % 2 == 0 && !full) {                /* free until it was full    */
+                full = b->count >= b->cap;
+                ck_assert_uint_lt(used[c], ADAPT_POOL);
+                free(j->pool[c][used[c]++]);
+            }
+            while (s % 2 == 1 && !empty) {               /* malloc until it was empty */
+                empty = b->head == NULL;
+                ck_assert_uint_lt(k[c], ADAPT_POOL);
+                mine[c][k[c]++] = malloc(hide_size(j->size[c]));
+            }
+            j->caps[c][s] = b->cap;
+        }
+        j->max_cap[c] = b->cap;
+        while (j->swings == 0 && used[c] < ADAPT_POOL) {
+            free(j->pool[c][used[c]++]);
+            if (b->cap > j->max_cap[c]) j->max_cap[c] = b->cap;
+        }
+    }
+    for (unsigned c = 0; c < ADAPT_SIZES; c++) {
+        while (used[c] < ADAPT_POOL && j->size[c]) free(j->pool[c][used[c]++]);
+        while (k[c]) free(mine[c][--k[c]]);
+    }
+    return NULL;
+}
+static void run_adapt(adapt_job *j) {
+    static void *pool[ADAPT_SIZES][ADAPT_POOL];
+    for (unsigned c = 0; c < ADAPT_SIZES && j->size[c]; c++) {
+        for (unsigned i = 0; i < ADAPT_POOL; i++)
+            ck_assert_ptr_nonnull(pool[c][i] = malloc(hide_size(j->size[c])));
+        j->pool[c] = pool[c];
+    }
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, adapt_thread, j), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+}
+static void expect_caps(const adapt_job *j, unsigned c, const unsigned *want, unsigned n) {
+    for (unsigned i = 0; i < n; i++)
+        ck_assert_msg(j->caps[c][i] == want[i], "%zu B: cap %u after boundary %u, expected %u",
+                      j->size[c], j->caps[c][i], i + 1, want[i]);
+}
+START_TEST(test_bin_adapt_threads) {
+    /* 96 B is a Tiny bin in every phase and mode: base 128, max 512 */
+    adapt_job two = { .size = { 96 }, .swings = 5 };
+    run_adapt(&two);
+    expect_caps(&two, 0, (const unsigned[]){ 128, 256, 512, 512, 512 }, 5);
+    adapt_job one = { .size = { 96 } };
+    run_adapt(&one);
+    ck_assert_msg(one.max_cap[0] == 128, "one-way 96 B: the cap reached %u", one.max_cap[0]);
+}
+END_TEST
+
+/* The budget: 1 KiB, 768 B and 512 B Tiny bins (base 64, max 256) swing in turn.
+ * The bases add up to 272 KiB; 1 KiB grows to 256 (464 KiB), 768 B has room for 64
+ * more blocks (512 KiB), 512 B none.  Only where Tiny serves those sizes (Small-Mid
+ * off); with it on they are Small-Mid's, whose bins do not adapt. */
+START_TEST(test_bin_adapt_budget) {
+    if (g_hak_size_route[512] != HAK_ROUTE(HAK_BIN_TINY + 9)) {
+        ck_assert_uint_eq(g_hak_size_route[512], HAK_ROUTE(HAK_BIN_SMALLMID + 1));
+        ck_assert_int_eq(g_hak_options[HAK_OPT_SMALLMID_ENABLE], 1);
+        return;
+    }
+    adapt_job j = { .size = { 1024, 768, 512 }, .swings = 4 };
+    run_adapt(&j);
+    expect_caps(&j, 0, (const unsigned[]){ 64, 128, 256, 256 }, 4);
+    expect_caps(&j, 1, (const unsigned[]){ 64, 128, 128, 128 }, 4);
+    expect_caps(&j, 2, (const unsigned[]){ 64, 64, 64, 64 }, 4);
+}
+END_TEST
+
 START_TEST(test_phase_name) {
     ck_assert_str_eq(hak_phase_name(), HAK_TEST_PHASE);
 }
@@ -600,6 +713,9 @@ Suite *api_suite(void) {
     tcase_add_test(tc, test_memalign_matrix);
     tcase_add_test(tc, test_phase_name);
     tcase_add_test(tc, test_slow_start_refills);
+    tcase_add_test(tc, test_bin_adapt_rules);
+    tcase_add_test(tc, test_bin_adapt_threads);
+    tcase_add_test(tc, test_bin_adapt_budget);
     suite_add_tcase(s, tc);
     tc = tcase_create("large");
     tcase_set_timeout(tc, 120);
