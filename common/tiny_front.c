@@ -36,12 +36,23 @@ static const uint16_t tiny_tls_cap_max[TINY_NUM_CLASSES] = {
 static HAK_TLS uint32_t t_tiny_cap_bytes;
 
 /* hak_bin_adapt for Tiny class c within the thread's budget. */
+/* Invariant (owner thread): t_tiny_cap_bytes == sum of cap x size over the Tiny
+ * bins <= TINY_TLS_BUDGET while the thread runs (its bins' caps are 0 once it exits). */
+#if HAKMEM_DEBUG
+static int tiny_budget_ok(void) {
+    uint32_t sum = 0;
+    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++)
+        sum += t_hak_bins[HAK_BIN_TINY + c].cap * (uint32_t)tiny_class_size(c);
+    return sum == t_tiny_cap_bytes && sum <= TINY_TLS_BUDGET;
+}
+#endif
 static void tiny_adapt(hak_tls_bin *b, unsigned c, int full) {
     const unsigned size = (unsigned)tiny_class_size(c), old = b->cap;
-    unsigned room = (TINY_TLS_BUDGET - t_tiny_cap_bytes) / size;
+    unsigned room = t_tiny_cap_bytes < TINY_TLS_BUDGET ? (TINY_TLS_BUDGET - t_tiny_cap_bytes) / size : 0;
     unsigned max = old + room < tiny_tls_cap_max[c] ? old + room : tiny_tls_cap_max[c];
     unsigned cap = hak_bin_adapt(b, full, tiny_tls_cap[c], max > old ? max : old);
     t_tiny_cap_bytes += (cap - old) * size;
+    hak_assert_expensive(tiny_budget_ok());
 }
 
 static void tiny_thread_init(void) {
