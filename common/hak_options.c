@@ -23,6 +23,9 @@ const hak_option_desc hak_option_table[HAK_OPT_COUNT] = {
     [HAK_OPT_SS_HUGEPAGE] = { "HAKMEM_SS_HUGEPAGE", 0, 0, 1,
         "phase18_prewarm on: 1 backs SuperSlabs with transparent huge pages (2 MiB-aligned "
         "pairs, MADV_HUGEPAGE) where the kernel allows it" },
+    [HAK_OPT_TINY_CACHE] = { "HAKMEM_TINY_CACHE", 512, 0, 4096,
+        "KiB of blocks a thread's Tiny bins may hold in all (cap x block size); bins with "
+        "two-way traffic grow within it; at most 272 (the bases) keeps every bin at its base" },
 };
 
 long g_hak_options[HAK_OPT_COUNT];

@@ -8,6 +8,7 @@
 #include "hak_backend.h"
 #include "hak_front.h"
 #include "hak_life.h"
+#include "hak_options.h"
 #include "hak_transfer.h"
 
 #include <errno.h>
@@ -31,19 +32,23 @@ static const uint16_t tiny_tls_cap_max[TINY_NUM_CLASSES] = {
 };
 
 /* What a thread's Tiny bins may hold in all, cap x block size summed over the
- * classes (the bases add up to 272 KiB): a bin grows only within it. */
-#define TINY_TLS_BUDGET (512u << 10)
+ * classes: HAKMEM_TINY_CACHE KiB (512; the bases add up to 272 KiB, and a budget
+ * below them keeps every bin at its base).  A bin grows only within it. */
+#define TINY_TLS_BUDGET ((uint32_t)hak_option(HAK_OPT_TINY_CACHE) << 10)
 static HAK_TLS uint32_t t_tiny_cap_bytes;
 
 /* hak_bin_adapt for Tiny class c within the thread's budget. */
 /* Invariant (owner thread): t_tiny_cap_bytes == sum of cap x size over the Tiny
- * bins <= TINY_TLS_BUDGET while the thread runs (its bins' caps are 0 once it exits). */
+ * bins <= max(TINY_TLS_BUDGET, the bases) while the thread runs (its bins' caps are 0
+ * once it exits). */
 #if HAKMEM_DEBUG
 static int tiny_budget_ok(void) {
-    uint32_t sum = 0;
-    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++)
+    uint32_t sum = 0, bases = 0;
+    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) {
         sum += t_hak_bins[HAK_BIN_TINY + c].cap * (uint32_t)tiny_class_size(c);
-    return sum == t_tiny_cap_bytes && sum <= TINY_TLS_BUDGET;
+        bases += tiny_tls_cap[c] * (uint32_t)tiny_class_size(c);
+    }
+    return sum == t_tiny_cap_bytes && (sum <= TINY_TLS_BUDGET || sum == bases);
 }
 #endif
 static void tiny_adapt(hak_tls_bin *b, unsigned c, int full) {

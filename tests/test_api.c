@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define PAGE 4096u
@@ -498,6 +499,7 @@ typedef struct {
     void **pool[ADAPT_SIZES];    /* ADAPT_POOL blocks of each size, all freed here  */
     unsigned caps[ADAPT_SIZES][8]; /* out: the cap after each boundary              */
     unsigned max_cap[ADAPT_SIZES]; /* out: the largest cap seen                     */
+    const char *err;             /* out: what went wrong, or NULL                   */
 } adapt_job;
 static void *adapt_thread(void *arg) {
     adapt_job *j = arg;
@@ -510,13 +512,13 @@ static void *adapt_thread(void *arg) {
             int full = 0, empty = 0;
             while (s % 2 == 0 && !full) {                /* free until it was full    */
                 full = b->count >= b->cap;
-                ck_assert_uint_lt(used[c], ADAPT_POOL);
+                if (used[c] == ADAPT_POOL) { j->err = "a pool ran out"; return NULL; }
                 free(j->pool[c][used[c]++]);
             }
             while (s % 2 == 1 && !empty) {               /* malloc until it was empty */
                 empty = b->head == NULL;
-                ck_assert_uint_lt(k[c], ADAPT_POOL);
-                mine[c][k[c]++] = malloc(hide_size(j->size[c]));
+                if (k[c] == ADAPT_POOL) { j->err = "too many mallocs"; return NULL; }
+                if (!(mine[c][k[c]++] = malloc(hide_size(j->size[c])))) { j->err = "malloc failed"; return NULL; }
             }
             j->caps[c][s] = b->cap;
         }
@@ -532,16 +534,22 @@ static void *adapt_thread(void *arg) {
     }
     return NULL;
 }
-static void run_adapt(adapt_job *j) {
+/* Runs j on a new thread; NULL or what went wrong (no ck_assert: scenarios use it). */
+static const char *adapt_run(adapt_job *j) {
     static void *pool[ADAPT_SIZES][ADAPT_POOL];
     for (unsigned c = 0; c < ADAPT_SIZES && j->size[c]; c++) {
         for (unsigned i = 0; i < ADAPT_POOL; i++)
-            ck_assert_ptr_nonnull(pool[c][i] = malloc(hide_size(j->size[c])));
+            if (!(pool[c][i] = malloc(hide_size(j->size[c])))) return "pool malloc failed";
         j->pool[c] = pool[c];
     }
     pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, adapt_thread, j), 0);
-    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    if (pthread_create(&t, NULL, adapt_thread, j) != 0 || pthread_join(t, NULL) != 0)
+        return "pthread_create / join failed";
+    return j->err;
+}
+static void run_adapt(adapt_job *j) {
+    const char *err = adapt_run(j);
+    ck_assert_msg(err == NULL, "%s", err);
 }
 static void expect_caps(const adapt_job *j, unsigned c, const unsigned *want, unsigned n) {
     for (unsigned i = 0; i < n; i++)
@@ -556,6 +564,36 @@ START_TEST(test_bin_adapt_threads) {
     adapt_job one = { .size = { 96 } };
     run_adapt(&one);
     ck_assert_msg(one.max_cap[0] == 128, "one-way 96 B: the cap reached %u", one.max_cap[0]);
+}
+END_TEST
+
+/* Run by "--hak-scenario tiny-cache" (HAKMEM_TINY_CACHE set by the test): the
+ * caps of a thread swinging its 96 B bin five times. */
+int hak_test_tiny_cache(void) {
+    adapt_job two = { .size = { 96 }, .swings = 5 };
+    const char *err = adapt_run(&two);
+    if (err) { fprintf(stderr, "tiny-cache: %s\n", err); return 4; }
+    fprintf(stderr, "tiny-cache caps=%u,%u,%u,%u,%u\n", two.caps[0][0], two.caps[0][1],
+            two.caps[0][2], two.caps[0][3], two.caps[0][4]);
+    return 0;
+}
+/* HAKMEM_TINY_CACHE: 0 keeps the bins at their base; 300 KiB leaves 28 KiB above the
+ * bases' 272, which the 96 B bin spends: 128 -> 256 (12 KiB) -> 426 (the 170 blocks
+ * the other 16 KiB hold). */
+START_TEST(test_tiny_cache_option) {
+    static const struct { const char *env, *caps; } k[] = {
+        { "HAKMEM_TINY_CACHE=0", "caps=128,128,128,128,128" },
+        { "HAKMEM_TINY_CACHE=300", "caps=128,256,426,426,426" },
+        { "HAKMEM_TINY_CACHE=512", "caps=128,256,512,512,512" },
+    };
+    char out[4096];
+    for (unsigned i = 0; i < 3; i++) {
+        int st = scenario_run("tiny-cache", k[i].env, out, sizeof out, 60);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status 0x%x: [%s]", k[i].env, st, out);
+        const char *r = strstr(out, "tiny-cache ");
+        ck_assert_msg(r && strncmp(r + 11, k[i].caps, strlen(k[i].caps)) == 0,
+                      "%s: expected %s, got [%s]", k[i].env, k[i].caps, out);
+    }
 }
 END_TEST
 
@@ -716,6 +754,7 @@ Suite *api_suite(void) {
     tcase_add_test(tc, test_bin_adapt_rules);
     tcase_add_test(tc, test_bin_adapt_threads);
     tcase_add_test(tc, test_bin_adapt_budget);
+    tcase_add_test(tc, test_tiny_cache_option);
     suite_add_tcase(s, tc);
     tc = tcase_create("large");
     tcase_set_timeout(tc, 120);

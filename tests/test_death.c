@@ -311,6 +311,10 @@ int hak_test_scenario(const char *name) {
         extern int hak_test_warm_budget(void);
         return hak_test_warm_budget();
     }
+    if (strcmp(name, "tiny-cache") == 0) {
+        extern int hak_test_tiny_cache(void);
+        return hak_test_tiny_cache();
+    }
     if (strcmp(name, "stats") == 0) {
         extern int hak_test_stats_workload(void);
         return hak_test_stats_workload();
