@@ -20,9 +20,9 @@ static unsigned tc_drain(void) {
 
 /* TLS capacity per class: a thread's bin starts at the base and adapts between base
  * and max (hak_bin_adapt: two-way traffic grows it, one-way traffic shrinks it).  A
- * refill from the backend brings cap/2 blocks; a full bin keeps cap/2 and hands the
- * rest to the transfer cache in chains of base/2, so any thread's bin can take any
- * chain.  16 .. 256 B: 128 .. 512 blocks (2 .. 128 KiB), 384 B .. 1 KiB: 64 .. 256
+ * refill from the backend brings cap/2 blocks; a full bin keeps about cap/2 and
+ * hands the rest to the transfer cache in chains of base/2, so any thread's bin can
+ * take any chain.  16 .. 256 B: 128 .. 512 blocks (2 .. 128 KiB), 384 B .. 1 KiB: 64 .. 256
  * (24 .. 256 KiB). */
 static const uint16_t tiny_tls_cap[TINY_NUM_CLASSES] = {
     128, 128, 128, 128, 128, 128, 128, 128, 64, 64, 64, 64,
@@ -124,21 +124,22 @@ void hak_tiny_free_slow(void *p, unsigned c) {
     hak_bin_push(b, p);
     tiny_adapt(b, c, 1);
     if (b->cap > b->count) return;                  /* it grew */
+    /* keep about half the cap; send whole chains of half a base bin (the bin is
+     * over its cap, so the excess over cap/2 is more than one chain) */
+    const uint32_t batch = tiny_tls_cap[c] / 2u;
+    const uint32_t send = (b->count - b->cap / 2u) / batch * batch;
     uint32_t n;
-    void *chain = hak_bin_split(b, b->cap / 2, &n);
+    void *chain = hak_bin_split(b, b->count - send, &n);
     HAK_STAT_SLOW_ADD(tiny[c].flushes, 1);
     HAK_STAT_SLOW_ADD(tiny[c].flush_blocks, n);
-    const uint32_t batch = tiny_tls_cap[c] / 2u;
-    while (n) {
-        uint32_t k = n < batch ? n : batch;
-        void *rest = hak_chain_cut(chain, k);
-        if (!hak_transfer_push(HAK_BIN_TINY + c, chain, k)) {   /* the cache is full */
-            hak_tiny_backend_free_chain(c, chain, k);
-            if (n > k) hak_tiny_backend_free_chain(c, rest, n - k);
+    for (; n; n -= batch) {
+        void *rest = hak_chain_cut(chain, batch);
+        if (!hak_transfer_push(HAK_BIN_TINY + c, chain, batch)) {   /* the cache is full */
+            hak_tiny_backend_free_chain(c, chain, batch);
+            if (n > batch) hak_tiny_backend_free_chain(c, rest, n - batch);
             return;
         }
         chain = rest;
-        n -= k;
     }
 }
 
