@@ -54,8 +54,8 @@ HAK_INLINE unsigned hak_bin_refill_want(hak_tls_bin *b, unsigned full) {
  * in a row, has one-way traffic (a thread that only frees a class, or only allocates
  * it), for which a bigger bin only holds memory: its cap halves, down to `base`.
  * Returns the new cap.  A random walk hits either boundary with even odds, so a
- * two-way bin doubles on about half of its boundaries and halves on about one in
- * sixteen: it settles at `max`. */
+ * two-way bin doubles on about half of its boundaries and halves far less often:
+ * it settles at `max` (test_bin_adapt_threads). */
 #define HAK_BIN_SAME_MAX 3                     /* repeats the run count holds       */
 HAK_INLINE unsigned hak_bin_adapt(hak_tls_bin *b, int full, unsigned base, unsigned max) {
     unsigned slow = b->slow, cap = b->cap;

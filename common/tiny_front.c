@@ -22,8 +22,8 @@ static unsigned tc_drain(void) {
  * and max (hak_bin_adapt: two-way traffic grows it, one-way traffic shrinks it).  A
  * refill from the backend brings cap/2 blocks; a full bin keeps about cap/2 and
  * hands the rest to the transfer cache in chains of base/2, so any thread's bin can
- * take any chain.  16 .. 256 B: 128 .. 512 blocks (2 .. 128 KiB), 384 B .. 1 KiB: 64 .. 256
- * (24 .. 256 KiB). */
+ * take any chain.  16 .. 256 B: 128 .. 512 blocks (2 .. 128 KiB per bin);
+ * 384 B .. 1 KiB: 64 .. 256 (24 .. 256 KiB). */
 static const uint16_t tiny_tls_cap[TINY_NUM_CLASSES] = {
     128, 128, 128, 128, 128, 128, 128, 128, 64, 64, 64, 64,
 };
@@ -37,7 +37,6 @@ static const uint16_t tiny_tls_cap_max[TINY_NUM_CLASSES] = {
 #define TINY_TLS_BUDGET ((uint32_t)hak_option(HAK_OPT_TINY_CACHE) << 10)
 static HAK_TLS uint32_t t_tiny_cap_bytes;
 
-/* hak_bin_adapt for Tiny class c within the thread's budget. */
 /* Invariant (owner thread): t_tiny_cap_bytes == sum of cap x size over the Tiny
  * bins <= max(TINY_TLS_BUDGET, the bases) while the thread runs (its bins' caps are 0
  * once it exits). */
@@ -51,9 +50,12 @@ static int tiny_budget_ok(void) {
     return sum == t_tiny_cap_bytes && (sum <= TINY_TLS_BUDGET || sum == bases);
 }
 #endif
+/* hak_bin_adapt for Tiny class c (full: 1 on a flush, 0 on a refill) within the
+ * thread's budget. */
 static void tiny_adapt(hak_tls_bin *b, unsigned c, int full) {
     const unsigned size = (unsigned)tiny_class_size(c), old = b->cap;
-    unsigned room = t_tiny_cap_bytes < TINY_TLS_BUDGET ? (TINY_TLS_BUDGET - t_tiny_cap_bytes) / size : 0;
+    const uint32_t budget = TINY_TLS_BUDGET;
+    unsigned room = t_tiny_cap_bytes < budget ? (budget - t_tiny_cap_bytes) / size : 0;
     unsigned max = old + room < tiny_tls_cap_max[c] ? old + room : tiny_tls_cap_max[c];
     unsigned cap = hak_bin_adapt(b, full, tiny_tls_cap[c], max > old ? max : old);
     t_tiny_cap_bytes += (cap - old) * size;
