@@ -3,7 +3,8 @@
  *
  * A bin is a LIFO list of free blocks of one class, linked through word 0.
  * Invariant: count == |list| <= cap (owner thread only; no other thread touches it);
- * base <= cap <= max of the bin's front (hak_bin_adapt).
+ * base/2 <= cap <= max of the bin's front, and base <= cap once the bin has hit both
+ * boundaries (hak_bin_adapt).
  * A zeroed bin (a new thread's TLS) has cap 0, so the first push or pop of a thread
  * takes the slow path, which runs hak_thread_init (hak_life.h) and sets the caps.
  * At thread exit the bins are flushed and cap goes back to 0: later frees (other
@@ -24,9 +25,10 @@ typedef struct hak_tls_bin {
 } hak_tls_bin;
 
 /* The slow-path byte: backend refills so far (slow start, up to HAK_RAMP), which
- * boundary the bin hit last (full: a flush; empty: a refill) and how many times in a
- * row it hit that one (hak_bin_adapt). */
+ * boundary the bin hit last (full: a flush; empty: a refill), how many times in a
+ * row it hit that one, and whether it ever hit both (hak_bin_adapt). */
 #define HAK_BIN_RAMP      0x03u
+#define HAK_BIN_TWO_WAY   0x04u   /* the bin has hit the other boundary than last time */
 #define HAK_BIN_RUN       0x30u
 #define HAK_BIN_RUN_ONE   0x10u
 #define HAK_BIN_HIT       0x40u   /* the bin has hit a boundary since the thread began */
@@ -52,10 +54,12 @@ HAK_INLINE unsigned hak_bin_refill_want(hak_tls_bin *b, unsigned full) {
  * a refill on this or another thread, blocks that come back cold): its cap doubles,
  * up to `max`.  A bin that hits the same boundary again, HAK_BIN_SAME_MAX + 1 times
  * in a row, has one-way traffic (a thread that only frees a class, or only allocates
- * it), for which a bigger bin only holds memory: its cap halves, down to `base`.
- * Returns the new cap.  A random walk hits either boundary with even odds, so a
- * two-way bin doubles on about half of its boundaries and halves far less often:
- * it settles at `max` (test_bin_adapt_threads). */
+ * it), for which a bigger bin only holds memory: its cap halves, down to `base` - or
+ * to base/2 if the bin never hit both boundaries (a consumer that frees what another
+ * thread allocated holds at most one transfer chain of the class, which the fronts
+ * make base/2 long, so a chain still fits).  Returns the new cap.  A random walk hits
+ * either boundary with even odds, so a two-way bin doubles on about half of its
+ * boundaries and halves far less often: it settles at `max` (test_bin_adapt_threads). */
 #define HAK_BIN_SAME_MAX 3                     /* repeats the run count holds       */
 HAK_INLINE unsigned hak_bin_adapt(hak_tls_bin *b, int full, unsigned base, unsigned max) {
     unsigned slow = b->slow, cap = b->cap;
@@ -63,11 +67,12 @@ HAK_INLINE unsigned hak_bin_adapt(hak_tls_bin *b, int full, unsigned base, unsig
     if (!(slow & HAK_BIN_HIT)) {
         slow |= HAK_BIN_HIT;                   /* the first boundary: nothing to compare */
     } else if (last_full != full) {
-        slow &= ~HAK_BIN_RUN;
+        slow = (slow & ~HAK_BIN_RUN) | HAK_BIN_TWO_WAY;
         if (cap < max) cap = cap * 2 < max ? cap * 2 : max;
     } else if ((slow & HAK_BIN_RUN) == HAK_BIN_SAME_MAX * HAK_BIN_RUN_ONE) {
         slow &= ~HAK_BIN_RUN;
-        if (cap > base) cap = cap / 2 > base ? cap / 2 : base;
+        unsigned min = slow & HAK_BIN_TWO_WAY ? base : base / 2;
+        if (cap > min) cap = cap / 2 > min ? cap / 2 : min;
     } else {
         slow += HAK_BIN_RUN_ONE;
     }

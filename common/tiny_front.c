@@ -18,12 +18,13 @@ static unsigned tc_drain(void) {
     return hak_transfer_drain(HAK_BIN_TINY, TINY_NUM_CLASSES, hak_tiny_backend_free_chain);
 }
 
-/* TLS capacity per class: a thread's bin starts at the base and adapts between base
- * and max (hak_bin_adapt: two-way traffic grows it, one-way traffic shrinks it).  A
- * refill from the backend brings cap/2 blocks; a full bin keeps about cap/2 and
- * hands the rest to the transfer cache in chains of base/2, so any thread's bin can
- * take any chain.  16 .. 256 B: 128 .. 512 blocks (2 .. 128 KiB per bin);
- * 384 B .. 1 KiB: 64 .. 256 (24 .. 256 KiB). */
+/* TLS capacity per class: a thread's bin starts at the base and adapts (hak_bin_adapt):
+ * two-way traffic grows it up to max, one-way traffic shrinks it back to the base -
+ * or to half the base in a bin that never saw both (a consumer, a producer).  A
+ * refill from the backend brings cap/2 blocks; a full bin keeps about cap/2 and hands
+ * the rest to the transfer cache in chains of base/2 (at least one), so any thread's
+ * bin can take any chain.  16 .. 256 B: 64 .. 512 blocks (1 .. 128 KiB per bin);
+ * 384 B .. 1 KiB: 32 .. 256 (12 .. 256 KiB). */
 static const uint16_t tiny_tls_cap[TINY_NUM_CLASSES] = {
     128, 128, 128, 128, 128, 128, 128, 128, 64, 64, 64, 64,
 };
@@ -32,42 +33,55 @@ static const uint16_t tiny_tls_cap_max[TINY_NUM_CLASSES] = {
 };
 
 /* What a thread's Tiny bins may hold in all, cap x block size summed over the
- * classes: HAKMEM_TINY_CACHE KiB (512; the bases add up to 272 KiB, and a budget
- * below them keeps every bin at its base).  A bin grows only within it. */
+ * classes: HAKMEM_TINY_CACHE KiB (512).  The bases add up to 272 KiB; a bin grows
+ * above its base only into the budget's rest, and a bin below its base (one-way
+ * traffic) lends nothing: it may always grow back to its base.  A budget of 272 KiB
+ * or less keeps every bin at or below its base. */
 #define TINY_TLS_BUDGET ((uint32_t)hak_option(HAK_OPT_TINY_CACHE) << 10)
-static HAK_TLS uint32_t t_tiny_cap_bytes;
+static HAK_TLS uint32_t t_tiny_extra_bytes;
 
-/* Invariant (owner thread): t_tiny_cap_bytes == sum of cap x size over the Tiny
- * bins <= max(TINY_TLS_BUDGET, the bases) while the thread runs (its bins' caps are 0
- * once it exits). */
+static uint32_t tiny_bases_bytes(void) {
+    uint32_t sum = 0;
+    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++)
+        sum += tiny_tls_cap[c] * (uint32_t)tiny_class_size(c);
+    return sum;
+}
+static uint32_t tiny_above_base(unsigned c, unsigned cap) {
+    return cap > tiny_tls_cap[c] ? (cap - tiny_tls_cap[c]) * (uint32_t)tiny_class_size(c) : 0;
+}
+
+/* Invariant (owner thread): t_tiny_extra_bytes == sum over the Tiny bins of
+ * (cap - base) x size where cap > base, <= TINY_TLS_BUDGET - the bases (0 when the
+ * budget is below them), and every cap is at least base/2 while the thread runs
+ * (its bins' caps are 0 once it exits) - so the caps x sizes stay within
+ * max(TINY_TLS_BUDGET, the bases). */
 #if HAKMEM_DEBUG
 static int tiny_budget_ok(void) {
-    uint32_t sum = 0, bases = 0;
+    uint32_t extra = 0, budget = TINY_TLS_BUDGET, bases = tiny_bases_bytes();
     for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) {
-        sum += t_hak_bins[HAK_BIN_TINY + c].cap * (uint32_t)tiny_class_size(c);
-        bases += tiny_tls_cap[c] * (uint32_t)tiny_class_size(c);
+        unsigned cap = t_hak_bins[HAK_BIN_TINY + c].cap;
+        if (cap < tiny_tls_cap[c] / 2u) return 0;
+        extra += tiny_above_base(c, cap);
     }
-    return sum == t_tiny_cap_bytes && (sum <= TINY_TLS_BUDGET || sum == bases);
+    return extra == t_tiny_extra_bytes && extra <= (budget > bases ? budget - bases : 0);
 }
 #endif
 /* hak_bin_adapt for Tiny class c (full: 1 on a flush, 0 on a refill) within the
  * thread's budget. */
 static void tiny_adapt(hak_tls_bin *b, unsigned c, int full) {
-    const unsigned size = (unsigned)tiny_class_size(c), old = b->cap;
-    const uint32_t budget = TINY_TLS_BUDGET;
-    unsigned room = t_tiny_cap_bytes < budget ? (budget - t_tiny_cap_bytes) / size : 0;
-    unsigned max = old + room < tiny_tls_cap_max[c] ? old + room : tiny_tls_cap_max[c];
-    unsigned cap = hak_bin_adapt(b, full, tiny_tls_cap[c], max > old ? max : old);
-    t_tiny_cap_bytes += (cap - old) * size;
+    const unsigned size = (unsigned)tiny_class_size(c), old = b->cap, base = tiny_tls_cap[c];
+    const uint32_t budget = TINY_TLS_BUDGET, used = tiny_bases_bytes() + t_tiny_extra_bytes;
+    unsigned room = budget > used ? (budget - used) / size : 0;
+    unsigned max = (old > base ? old : base) + room;
+    if (max > tiny_tls_cap_max[c]) max = tiny_tls_cap_max[c];
+    unsigned cap = hak_bin_adapt(b, full, base, max);
+    t_tiny_extra_bytes = t_tiny_extra_bytes - tiny_above_base(c, old) + tiny_above_base(c, cap);
     hak_assert_expensive(tiny_budget_ok());
 }
 
 static void tiny_thread_init(void) {
-    t_tiny_cap_bytes = 0;
-    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) {
-        t_hak_bins[HAK_BIN_TINY + c].cap = tiny_tls_cap[c];
-        t_tiny_cap_bytes += tiny_tls_cap[c] * (uint32_t)tiny_class_size(c);
-    }
+    t_tiny_extra_bytes = 0;
+    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) t_hak_bins[HAK_BIN_TINY + c].cap = tiny_tls_cap[c];
 }
 
 static void tiny_thread_exit(void) {
@@ -126,10 +140,12 @@ void hak_tiny_free_slow(void *p, unsigned c) {
     hak_bin_push(b, p);
     tiny_adapt(b, c, 1);
     if (b->cap > b->count) return;                  /* it grew */
-    /* keep about half the cap; send whole chains of half a base bin (the bin is
-     * over its cap, so the excess over cap/2 is more than one chain) */
+    /* keep about half the cap; send whole chains of half a base bin, one more when
+     * that would keep more than the cap (a cap just halved, or one of a single
+     * chain: one-way traffic shrinks a bin to that, and then it keeps a block) */
     const uint32_t batch = tiny_tls_cap[c] / 2u;
-    const uint32_t send = (b->count - b->cap / 2u) / batch * batch;
+    uint32_t send = (b->count - b->cap / 2u) / batch * batch;
+    if (b->count - send > b->cap) send += batch;
     uint32_t n;
     void *chain = hak_bin_split(b, b->count - send, &n);
     HAK_STAT_SLOW_ADD(tiny[c].flushes, 1);

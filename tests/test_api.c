@@ -457,9 +457,11 @@ START_TEST(test_slow_start_refills) {
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, slow_start_thread, got), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
-    ck_assert_uint_eq(got[10], 128);      /* the 96 B bin's cap the expectations assume */
+    /* the 96 B bin, base 128, only ever ran empty: on the fifth refill its cap
+     * halved to 64 (hak_bin_adapt), so that refill brought 32 blocks */
+    ck_assert_uint_eq(got[10], 64);
     /* blocks left in the bin after the refill that the malloc took one of */
-    static const unsigned want[10] = { 7, 15, 31, 63, 63,  0, 0, 1, 3, 3 };
+    static const unsigned want[10] = { 7, 15, 31, 63, 31,  0, 0, 1, 3, 3 };
     for (int i = 0; i < 10; i++)
         ck_assert_msg(got[i] == want[i], "refill %d of %s: %u blocks left in the bin, "
                       "expected %u", i % 5 + 1, i < 5 ? "96 B" : "4096 B", got[i], want[i]);
@@ -483,22 +485,34 @@ START_TEST(test_bin_adapt_rules) {
     ck_assert_uint_eq(hak_bin_adapt(&b, 1, 64, 100), 100);   /* max clamps           */
     ck_assert_uint_eq(b.cap, 100);
     ck_assert_uint_eq(b.slow & HAK_BIN_RAMP, 0);             /* slow start untouched */
+    /* a bin that only ever hits one boundary halves to base/2, and not below; its
+     * first swing makes it two-way: back to the base, which is then its floor */
+    hak_tls_bin one = { .cap = 64 };
+    for (int i = 0; i <= HAK_BIN_SAME_MAX + 1; i++)
+        ck_assert_uint_eq(hak_bin_adapt(&one, 1, 64, 256), i <= HAK_BIN_SAME_MAX ? 64 : 32);
+    for (int i = 0; i < 3 * HAK_BIN_SAME_MAX; i++)
+        ck_assert_uint_eq(hak_bin_adapt(&one, 1, 64, 256), 32);
+    ck_assert_uint_eq(hak_bin_adapt(&one, 0, 64, 256), 64);
+    for (int i = 0; i < 3 * HAK_BIN_SAME_MAX; i++)
+        ck_assert_uint_eq(hak_bin_adapt(&one, 0, 64, 256), 64);
 }
 END_TEST
 
 /* Adaptive bins through malloc and free: a thread whose bin of a class swings
  * between full and empty doubles its cap at each swing, up to the class's max or
- * less when the thread's budget (tiny_front.c) is spent; a thread that only frees
- * a class keeps the base.  The frees take blocks from pools another thread
- * allocated, so the freeing thread can push as many as a swing needs. */
+ * less when the thread's budget (tiny_front.c) is spent; a thread that only frees a
+ * class, or only allocates it, halves its cap to half the base, where a transfer
+ * chain still fits.  The frees take blocks from pools another thread allocated, so
+ * the freeing thread can push as many as a swing needs. */
 #define ADAPT_POOL 1536
 #define ADAPT_SIZES 3
 typedef struct {
     size_t size[ADAPT_SIZES];    /* classes, worked on one after the other          */
-    unsigned swings;             /* per class; 0: free its pool only (one-way)      */
+    unsigned swings[ADAPT_SIZES]; /* per class; 0: one-way (frees its pool, or       */
+    int one_way_malloc;          /*  with this set mallocs ADAPT_POOL blocks)        */
     void **pool[ADAPT_SIZES];    /* ADAPT_POOL blocks of each size, all freed here  */
     unsigned caps[ADAPT_SIZES][8]; /* out: the cap after each boundary              */
-    unsigned max_cap[ADAPT_SIZES]; /* out: the largest cap seen                     */
+    unsigned min_cap[ADAPT_SIZES], max_cap[ADAPT_SIZES]; /* out: one-way classes    */
     const char *err;             /* out: what went wrong, or NULL                   */
 } adapt_job;
 static void *adapt_thread(void *arg) {
@@ -508,7 +522,7 @@ static void *adapt_thread(void *arg) {
     free(malloc(hide_size(1)));          /* thread init in the 16 B bin: caps set   */
     for (unsigned c = 0; c < ADAPT_SIZES && j->size[c]; c++) {
         hak_tls_bin *b = hak_front_bin(g_hak_size_route[j->size[c]]);
-        for (unsigned s = 0; s < j->swings && s < 8; s++) {
+        for (unsigned s = 0; s < j->swings[c] && s < 8; s++) {
             int full = 0, empty = 0;
             while (s % 2 == 0 && !full) {                /* free until it was full    */
                 full = b->count >= b->cap;
@@ -522,25 +536,36 @@ static void *adapt_thread(void *arg) {
             }
             j->caps[c][s] = b->cap;
         }
-        j->max_cap[c] = b->cap;
-        while (j->swings == 0 && used[c] < ADAPT_POOL) {
-            free(j->pool[c][used[c]++]);
+        j->min_cap[c] = j->max_cap[c] = b->cap;
+        for (unsigned i = 0; j->swings[c] == 0 && i < ADAPT_POOL; i++) {
+            if (!j->one_way_malloc) {
+                free(j->pool[c][used[c]++]);
+            } else if (!(mine[c][k[c]++] = malloc(hide_size(j->size[c])))) {
+                j->err = "malloc failed";
+                return NULL;
+            }
+            if (b->count > b->cap) { j->err = "a bin holds more blocks than its cap"; return NULL; }
             if (b->cap > j->max_cap[c]) j->max_cap[c] = b->cap;
+            if (b->cap < j->min_cap[c]) j->min_cap[c] = b->cap;
         }
     }
     for (unsigned c = 0; c < ADAPT_SIZES; c++) {
-        while (used[c] < ADAPT_POOL && j->size[c]) free(j->pool[c][used[c]++]);
+        while (j->pool[c] && used[c] < ADAPT_POOL) free(j->pool[c][used[c]++]);
         while (k[c]) free(mine[c][--k[c]]);
     }
     return NULL;
 }
-/* Runs j on a new thread; NULL or what went wrong (no ck_assert: scenarios use it). */
+/* Runs j on a new thread; NULL or what went wrong (no ck_assert: scenarios use it).
+ * For one_way_malloc the pools are freed here first: their chains wait in the
+ * transfer caches for the new thread's mallocs. */
 static const char *adapt_run(adapt_job *j) {
     static void *pool[ADAPT_SIZES][ADAPT_POOL];
     for (unsigned c = 0; c < ADAPT_SIZES && j->size[c]; c++) {
         for (unsigned i = 0; i < ADAPT_POOL; i++)
             if (!(pool[c][i] = malloc(hide_size(j->size[c])))) return "pool malloc failed";
         j->pool[c] = pool[c];
+        for (unsigned i = 0; j->one_way_malloc && i < ADAPT_POOL; i++) free(pool[c][i]);
+        if (j->one_way_malloc) j->pool[c] = NULL;
     }
     pthread_t t;
     if (pthread_create(&t, NULL, adapt_thread, j) != 0 || pthread_join(t, NULL) != 0)
@@ -556,21 +581,29 @@ static void expect_caps(const adapt_job *j, unsigned c, const unsigned *want, un
         ck_assert_msg(j->caps[c][i] == want[i], "%zu B: cap %u after boundary %u, expected %u",
                       j->size[c], j->caps[c][i], i + 1, want[i]);
 }
+static void expect_one_way(const adapt_job *j, unsigned c, unsigned min, unsigned max) {
+    ck_assert_msg(j->min_cap[c] == min && j->max_cap[c] == max,
+                  "one-way %zu B (%s): caps %u .. %u, expected %u .. %u", j->size[c],
+                  j->one_way_malloc ? "malloc" : "free", j->min_cap[c], j->max_cap[c], min, max);
+}
 START_TEST(test_bin_adapt_threads) {
-    /* 96 B is a Tiny bin in every phase and mode: base 128, max 512 */
-    adapt_job two = { .size = { 96 }, .swings = 5 };
+    /* 96 B is a Tiny bin in every phase and mode: base 128, max 512, chains of 64 */
+    adapt_job two = { .size = { 96 }, .swings = { 5 } };
     run_adapt(&two);
     expect_caps(&two, 0, (const unsigned[]){ 128, 256, 512, 512, 512 }, 5);
-    adapt_job one = { .size = { 96 } };
-    run_adapt(&one);
-    ck_assert_msg(one.max_cap[0] == 128, "one-way 96 B: the cap reached %u", one.max_cap[0]);
+    adapt_job frees = { .size = { 96 } };           /* a consumer: the bin shrinks */
+    run_adapt(&frees);
+    expect_one_way(&frees, 0, 64, 128);
+    adapt_job mallocs = { .size = { 96 }, .one_way_malloc = 1 };   /* a producer: it  */
+    run_adapt(&mallocs);                    /* shrinks, and cached chains still fit */
+    expect_one_way(&mallocs, 0, 64, 128);
 }
 END_TEST
 
 /* Run by "--hak-scenario tiny-cache" (HAKMEM_TINY_CACHE set by the test): the
  * caps of a thread swinging its 96 B bin five times. */
 int hak_test_tiny_cache(void) {
-    adapt_job two = { .size = { 96 }, .swings = 5 };
+    adapt_job two = { .size = { 96 }, .swings = { 5 } };
     const char *err = adapt_run(&two);
     if (err) { fprintf(stderr, "tiny-cache: %s\n", err); return 4; }
     fprintf(stderr, "tiny-cache caps=%u,%u,%u,%u,%u\n", two.caps[0][0], two.caps[0][1],
@@ -607,11 +640,19 @@ START_TEST(test_bin_adapt_budget) {
         ck_assert_int_eq(g_hak_options[HAK_OPT_SMALLMID_ENABLE], 1);
         return;
     }
-    adapt_job j = { .size = { 1024, 768, 512 }, .swings = 4 };
+    adapt_job j = { .size = { 1024, 768, 512 }, .swings = { 4, 4, 4 } };
     run_adapt(&j);
     expect_caps(&j, 0, (const unsigned[]){ 64, 128, 256, 256 }, 4);
     expect_caps(&j, 1, (const unsigned[]){ 64, 128, 128, 128 }, 4);
     expect_caps(&j, 2, (const unsigned[]){ 64, 64, 64, 64 }, 4);
+    /* A bin below its base lends nothing: 768 B only frees (64 -> 32, 24 KiB under
+     * its base), and 512 B still has only the 48 KiB the 1 KiB bin left: 160 blocks,
+     * not 208. */
+    adapt_job lend = { .size = { 1024, 768, 512 }, .swings = { 4, 0, 4 } };
+    run_adapt(&lend);
+    expect_caps(&lend, 0, (const unsigned[]){ 64, 128, 256, 256 }, 4);
+    expect_one_way(&lend, 1, 32, 64);
+    expect_caps(&lend, 2, (const unsigned[]){ 64, 128, 160, 160 }, 4);
 }
 END_TEST
 
