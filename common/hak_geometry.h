@@ -33,8 +33,8 @@
 #define SLAB_MASK         (SLAB_SIZE - 1)               /* 0xFFFF                    */
 #define SLABS_PER_SS      (1u << (SS_SHIFT - SLAB_SHIFT)) /* 16                      */
 
-#define SLAB_HDR_RESERVE  ((uintptr_t)1 << 11)          /* 2048: SuperSlab header    */
-#define SLAB_STATE_OFF    SLAB_HDR_RESERVE              /* 2048: state bytes start   */
+#define SLAB_HDR_RESERVE  ((uintptr_t)1 << 10)          /* 1024: SuperSlab header    */
+#define SLAB_STATE_OFF    SLAB_HDR_RESERVE              /* 1024: state bytes start   */
 
 #define HAK_ADDR_BITS     48                           /* user address space        */
 #define HAK_CHUNK_BITS    (HAK_ADDR_BITS - SS_SHIFT)    /* 28: 1 MiB chunks          */

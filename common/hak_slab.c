@@ -84,7 +84,7 @@ void hak_slab_bad_unowned(const hak_slab_meta *m, const void *p, const char *api
     hak_bad_free(api, p, HAK_BLK_UNOWNED);
 }
 
-unsigned hak_slab_take(hak_slab_meta *m, void ***tail, unsigned max) {
+unsigned hak_slab_take_free(hak_slab_meta *m, void ***tail, unsigned max) {
     void **link = *tail;
     unsigned n = 0;
     uintptr_t key = g_hak_free_key;
@@ -97,10 +97,31 @@ unsigned hak_slab_take(hak_slab_meta *m, void ***tail, unsigned max) {
         link = (void **)b;
         n++;
     }
+    m->used = (uint16_t)(m->used + n);
+    *tail = link;
+    return n;
+}
+
+unsigned hak_slab_take_partial_free(hak_slab_meta **partial, uint32_t flag, void ***tail,
+                                    unsigned max) {
+    unsigned n = 0;
+    hak_slab_meta *m;
+    while (n < max && (m = *partial) != NULL && m->freelist) {
+        n += hak_slab_take_free(m, tail, max - n);
+        if (!hak_slab_has_room(m)) hak_slab_list_remove(partial, m, flag);
+    }
+    return n;
+}
+
+unsigned hak_slab_take(hak_slab_meta *m, void ***tail, unsigned max) {
+    unsigned n = hak_slab_take_free(m, tail, max);
+    void **link = *tail;
+    uintptr_t key = g_hak_free_key;
     if (n < max && m->carved < m->capacity) {
         uintptr_t base = hak_meta_base(m);
         uintptr_t bs = m->size;
         uintptr_t stride = bs >> m->shift;                      /* granules per block */
+        const unsigned first = m->carved;
         uintptr_t blk = base + hak_slab_blocks_off[m->shift] + (uintptr_t)m->carved * bs;
         uint8_t *st = (uint8_t *)(base + SLAB_STATE_OFF + ((blk - base) >> m->shift));
         while (n < max && m->carved < m->capacity) {
@@ -114,8 +135,8 @@ unsigned hak_slab_take(hak_slab_meta *m, void ***tail, unsigned max) {
             m->carved++;
             n++;
         }
+        m->used = (uint16_t)(m->used + (m->carved - first));
     }
-    m->used = (uint16_t)(m->used + n);
     *tail = link;
     return n;
 }

@@ -3,8 +3,9 @@
  *
  * A bin is a LIFO list of free blocks of one class, linked through word 0.
  * Invariant: count == |list| <= cap (owner thread only; no other thread touches it);
- * base/2 <= cap <= max of the bin's front, and base <= cap once the bin has hit both
- * boundaries (hak_bin_adapt).
+ * base/HAK_BIN_FREE_ONLY_DIV <= cap <= max of the bin's front, base/2 <= cap unless the
+ * bin has only ever been full, and base <= cap once it has hit both boundaries
+ * (hak_bin_adapt).
  * A zeroed bin (a new thread's TLS) has cap 0, so the first push or pop of a thread
  * takes the slow path, which runs hak_thread_init (hak_life.h) and sets the caps.
  * At thread exit the bins are flushed and cap goes back to 0: later frees (other
@@ -51,16 +52,19 @@ HAK_INLINE unsigned hak_bin_refill_want(hak_tls_bin *b, unsigned full) {
  * hit a boundary - full (a free found count == cap) or empty (a malloc found it
  * empty).  A bin that hits the other boundary than last time has traffic both ways
  * that swings across its whole range, and every swing costs a transfer (a flush here,
- * a refill on this or another thread, blocks that come back cold): its cap doubles,
- * up to `max`.  A bin that hits the same boundary again, HAK_BIN_SAME_MAX + 1 times
+ * a refill on this or another thread, blocks that come back cold): its cap doubles
+ * (to the base at least), up to `max`.  A bin that hits the same boundary again, HAK_BIN_SAME_MAX + 1 times
  * in a row, has one-way traffic (a thread that only frees a class, or only allocates
- * it), for which a bigger bin only holds memory: its cap halves, down to `base` - or
- * to base/2 if the bin never hit both boundaries (a consumer that frees what another
- * thread allocated holds at most one transfer chain of the class, which the fronts
- * make base/2 long, so a chain still fits).  Returns the new cap.  A random walk hits
- * either boundary with even odds, so a two-way bin doubles on about half of its
- * boundaries and halves far less often: it settles at `max` (test_bin_adapt_threads). */
+ * it), for which a bigger bin only holds memory: its cap halves, down to `base` - or,
+ * if the bin never hit both boundaries, to base/2 when it only runs empty (a producer:
+ * a transfer chain, base/2 long, still fits) and to base/4 when it only runs full (a
+ * consumer, which the fronts let flush chains as long as its cap: what it holds and
+ * what the thread that takes its chains holds are then a quarter base each, not
+ * half).  Returns the new cap.  A random walk hits either boundary with even odds, so
+ * a two-way bin doubles on about half of its boundaries and halves far less often:
+ * it settles at `max` (test_bin_adapt_threads). */
 #define HAK_BIN_SAME_MAX 3                     /* repeats the run count holds       */
+#define HAK_BIN_FREE_ONLY_DIV 4                /* a consumer's floor: base / 4      */
 HAK_INLINE unsigned hak_bin_adapt(hak_tls_bin *b, int full, unsigned base, unsigned max) {
     unsigned slow = b->slow, cap = b->cap;
     int last_full = (slow & HAK_BIN_LAST_FULL) != 0;
@@ -68,10 +72,11 @@ HAK_INLINE unsigned hak_bin_adapt(hak_tls_bin *b, int full, unsigned base, unsig
         slow |= HAK_BIN_HIT;                   /* the first boundary: nothing to compare */
     } else if (last_full != full) {
         slow = (slow & ~HAK_BIN_RUN) | HAK_BIN_TWO_WAY;
-        if (cap < max) cap = cap * 2 < max ? cap * 2 : max;
+        unsigned up = cap * 2 > base ? cap * 2 : base;    /* two-way: the base at least */
+        if (cap < max) cap = up < max ? up : max;
     } else if ((slow & HAK_BIN_RUN) == HAK_BIN_SAME_MAX * HAK_BIN_RUN_ONE) {
         slow &= ~HAK_BIN_RUN;
-        unsigned min = slow & HAK_BIN_TWO_WAY ? base : base / 2;
+        unsigned min = slow & HAK_BIN_TWO_WAY ? base : full ? base / HAK_BIN_FREE_ONLY_DIV : base / 2;
         if (cap > min) cap = cap / 2 > min ? cap / 2 : min;
     } else {
         slow += HAK_BIN_RUN_ONE;

@@ -18,13 +18,16 @@ static unsigned tc_drain(void) {
     return hak_transfer_drain(HAK_BIN_TINY, TINY_NUM_CLASSES, hak_tiny_backend_free_chain);
 }
 
-/* TLS capacity per class: a thread's bin starts at the base and adapts (hak_bin_adapt):
- * two-way traffic grows it up to max, one-way traffic shrinks it back to the base -
- * or to half the base in a bin that never saw both (a consumer, a producer).  A
- * refill from the backend brings cap/2 blocks; a full bin keeps about cap/2 and hands
- * the rest to the transfer cache in chains of base/2 (at least one), so any thread's
- * bin can take any chain.  16 .. 256 B: 64 .. 512 blocks (1 .. 128 KiB per bin);
- * 384 B .. 1 KiB: 32 .. 256 (12 .. 256 KiB). */
+/* TLS capacity per class: a thread's bin starts at half the base (one transfer chain;
+ * a thread that only ever takes a few blocks of a class, or only frees it, never
+ * holds a base of them) and adapts (hak_bin_adapt): two-way traffic grows it up to
+ * max, one-way traffic shrinks it back to the base - or, in a bin that never saw
+ * both, to half the base (a producer) or a quarter (a consumer).  A refill from the
+ * backend brings cap/2 blocks; a full bin keeps about cap/2 and hands the rest to the
+ * transfer cache in chains of base/2, or of its cap when that is less (a consumer's:
+ * shorter chains are fewer blocks held on both sides), so any thread's bin can take
+ * any chain.  16 .. 256 B: 32 .. 512 blocks (0.5 .. 128 KiB per bin); 384 B .. 1 KiB:
+ * 16 .. 256 (6 .. 256 KiB). */
 static const uint16_t tiny_tls_cap[TINY_NUM_CLASSES] = {
     128, 128, 128, 128, 128, 128, 128, 128, 64, 64, 64, 64,
 };
@@ -52,7 +55,7 @@ static uint32_t tiny_above_base(unsigned c, unsigned cap) {
 
 /* Invariant (owner thread): t_tiny_extra_bytes == sum over the Tiny bins of
  * (cap - base) x size where cap > base, <= TINY_TLS_BUDGET - the bases (0 when the
- * budget is below them), and every cap is at least base/2 while the thread runs
+ * budget is below them), and every cap is at least base/4 while the thread runs
  * (its bins' caps are 0 once it exits) - so the caps x sizes stay within
  * max(TINY_TLS_BUDGET, the bases). */
 #if HAKMEM_DEBUG
@@ -60,7 +63,7 @@ static int tiny_budget_ok(void) {
     uint32_t extra = 0, budget = TINY_TLS_BUDGET, bases = tiny_bases_bytes();
     for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) {
         unsigned cap = t_hak_bins[HAK_BIN_TINY + c].cap;
-        if (cap < tiny_tls_cap[c] / 2u) return 0;
+        if (cap < tiny_tls_cap[c] / HAK_BIN_FREE_ONLY_DIV) return 0;
         extra += tiny_above_base(c, cap);
     }
     return extra == t_tiny_extra_bytes && extra <= (budget > bases ? budget - bases : 0);
@@ -81,7 +84,7 @@ static void tiny_adapt(hak_tls_bin *b, unsigned c, int full) {
 
 static void tiny_thread_init(void) {
     t_tiny_extra_bytes = 0;
-    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) t_hak_bins[HAK_BIN_TINY + c].cap = tiny_tls_cap[c];
+    for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) t_hak_bins[HAK_BIN_TINY + c].cap = tiny_tls_cap[c] / 2u;
 }
 
 static void tiny_thread_exit(void) {
@@ -140,10 +143,11 @@ void hak_tiny_free_slow(void *p, unsigned c) {
     hak_bin_push(b, p);
     tiny_adapt(b, c, 1);
     if (b->cap > b->count) return;                  /* it grew */
-    /* keep about half the cap; send whole chains of half a base bin, one more when
-     * that would keep more than the cap (a cap just halved, or one of a single
-     * chain: one-way traffic shrinks a bin to that, and then it keeps a block) */
-    const uint32_t batch = tiny_tls_cap[c] / 2u;
+    /* keep about half the cap; send whole chains of half a base bin (of the cap when
+     * that is less: a consumer's), one more when that would keep more than the cap
+     * (a cap just halved, or one of a single chain: one-way traffic shrinks a bin to
+     * that, and then it keeps a block) */
+    const uint32_t batch = b->cap < tiny_tls_cap[c] / 2u ? b->cap : tiny_tls_cap[c] / 2u;
     uint32_t send = (b->count - b->cap / 2u) / batch * batch;
     if (b->count - send > b->cap) send += batch;
     uint32_t n;

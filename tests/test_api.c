@@ -9,6 +9,7 @@
 #include "hak_mid.h"
 #include "hak_options.h"
 #include "hak_os.h"
+#include "hak_slab.h"
 #include "hak_stats.h"
 
 #include <errno.h>
@@ -457,11 +458,12 @@ START_TEST(test_slow_start_refills) {
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, slow_start_thread, got), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
-    /* the 96 B bin, base 128, only ever ran empty: on the fifth refill its cap
-     * halved to 64 (hak_bin_adapt), so that refill brought 32 blocks */
+    /* the 96 B bin, base 128, starts at half of it (64) and only ever ran empty: a
+     * producer's floor, where the fifth refill's halving leaves it (hak_bin_adapt),
+     * so every refill after the slow start brings 32 blocks */
     ck_assert_uint_eq(got[10], 64);
     /* blocks left in the bin after the refill that the malloc took one of */
-    static const unsigned want[10] = { 7, 15, 31, 63, 31,  0, 0, 1, 3, 3 };
+    static const unsigned want[10] = { 3, 7, 15, 31, 31,  0, 0, 1, 3, 3 };
     for (int i = 0; i < 10; i++)
         ck_assert_msg(got[i] == want[i], "refill %d of %s: %u blocks left in the bin, "
                       "expected %u", i % 5 + 1, i < 5 ? "96 B" : "4096 B", got[i], want[i]);
@@ -485,24 +487,31 @@ START_TEST(test_bin_adapt_rules) {
     ck_assert_uint_eq(hak_bin_adapt(&b, 1, 64, 100), 100);   /* max clamps           */
     ck_assert_uint_eq(b.cap, 100);
     ck_assert_uint_eq(b.slow & HAK_BIN_RAMP, 0);             /* slow start untouched */
-    /* a bin that only ever hits one boundary halves to base/2, and not below; its
-     * first swing makes it two-way: back to the base, which is then its floor */
+    /* a bin that only ever runs full (a consumer) halves to base/4, one that only
+     * ever runs empty (a producer) to base/2, and not below; the first swing makes
+     * a bin two-way: back to at least the base, which is then its floor */
     hak_tls_bin one = { .cap = 64 };
-    for (int i = 0; i <= HAK_BIN_SAME_MAX + 1; i++)
-        ck_assert_uint_eq(hak_bin_adapt(&one, 1, 64, 256), i <= HAK_BIN_SAME_MAX ? 64 : 32);
-    for (int i = 0; i < 3 * HAK_BIN_SAME_MAX; i++)
-        ck_assert_uint_eq(hak_bin_adapt(&one, 1, 64, 256), 32);
+    const int run = HAK_BIN_SAME_MAX + 1;                     /* boundaries per halving */
+    for (int i = 0; i <= 2 * run; i++)
+        ck_assert_uint_eq(hak_bin_adapt(&one, 1, 64, 256), i < run ? 64 : i < 2 * run ? 32 : 16);
+    for (int i = 0; i < 3 * run; i++)
+        ck_assert_uint_eq(hak_bin_adapt(&one, 1, 64, 256), 16);
     ck_assert_uint_eq(hak_bin_adapt(&one, 0, 64, 256), 64);
-    for (int i = 0; i < 3 * HAK_BIN_SAME_MAX; i++)
+    for (int i = 0; i < 3 * run; i++)
         ck_assert_uint_eq(hak_bin_adapt(&one, 0, 64, 256), 64);
+    hak_tls_bin prod = { .cap = 64 };
+    for (int i = 0; i <= 3 * run; i++)
+        ck_assert_uint_eq(hak_bin_adapt(&prod, 0, 64, 256), i < run ? 64 : 32);
+    ck_assert_uint_eq(hak_bin_adapt(&prod, 1, 64, 256), 64);
 }
 END_TEST
 
-/* Adaptive bins through malloc and free: a thread whose bin of a class swings
- * between full and empty doubles its cap at each swing, up to the class's max or
- * less when the thread's budget (tiny_front.c) is spent; a thread that only frees a
- * class, or only allocates it, halves its cap to half the base, where a transfer
- * chain still fits.  The frees take blocks from pools another thread allocated, so
+/* Adaptive bins through malloc and free: a thread's bin starts at half its base;
+ * a bin of a class that swings between full and empty doubles its cap at each
+ * swing, up to the class's max or less when the thread's budget (tiny_front.c) is
+ * spent; a thread that only frees a class halves its cap to a quarter of the base
+ * (and flushes chains that long), one that only allocates it stays at half the base,
+ * where a transfer chain still fits.  The frees take blocks from pools another thread allocated, so
  * the freeing thread can push as many as a swing needs. */
 #define ADAPT_POOL 1536
 #define ADAPT_SIZES 3
@@ -590,13 +599,13 @@ START_TEST(test_bin_adapt_threads) {
     /* 96 B is a Tiny bin in every phase and mode: base 128, max 512, chains of 64 */
     adapt_job two = { .size = { 96 }, .swings = { 5 } };
     run_adapt(&two);
-    expect_caps(&two, 0, (const unsigned[]){ 128, 256, 512, 512, 512 }, 5);
+    expect_caps(&two, 0, (const unsigned[]){ 64, 128, 256, 512, 512 }, 5);
     adapt_job frees = { .size = { 96 } };           /* a consumer: the bin shrinks */
     run_adapt(&frees);
-    expect_one_way(&frees, 0, 64, 128);
-    adapt_job mallocs = { .size = { 96 }, .one_way_malloc = 1 };   /* a producer: it  */
-    run_adapt(&mallocs);                    /* shrinks, and cached chains still fit */
-    expect_one_way(&mallocs, 0, 64, 128);
+    expect_one_way(&frees, 0, 32, 64);
+    adapt_job mallocs = { .size = { 96 }, .one_way_malloc = 1 };   /* a producer: it */
+    run_adapt(&mallocs);                    /* stays at its floor, and cached chains */
+    expect_one_way(&mallocs, 0, 64, 64);    /* of 64 still fit                       */
 }
 END_TEST
 
@@ -610,14 +619,14 @@ int hak_test_tiny_cache(void) {
             two.caps[0][2], two.caps[0][3], two.caps[0][4]);
     return 0;
 }
-/* HAKMEM_TINY_CACHE: 0 keeps the bins at their base; 300 KiB leaves 28 KiB above the
- * bases' 272, which the 96 B bin spends: 128 -> 256 (12 KiB) -> 426 (the 170 blocks
- * the other 16 KiB hold). */
+/* HAKMEM_TINY_CACHE: 0 keeps the bins at their base (from half of it, where they
+ * start); 300 KiB leaves 28 KiB above the bases' 272, which the 96 B bin spends:
+ * 128 -> 256 (12 KiB) -> 426 (the 170 blocks the other 16 KiB hold). */
 START_TEST(test_tiny_cache_option) {
     static const struct { const char *env, *caps; } k[] = {
-        { "HAKMEM_TINY_CACHE=0", "caps=128,128,128,128,128" },
-        { "HAKMEM_TINY_CACHE=300", "caps=128,256,426,426,426" },
-        { "HAKMEM_TINY_CACHE=512", "caps=128,256,512,512,512" },
+        { "HAKMEM_TINY_CACHE=0", "caps=64,128,128,128,128" },
+        { "HAKMEM_TINY_CACHE=300", "caps=64,128,256,426,426" },
+        { "HAKMEM_TINY_CACHE=512", "caps=64,128,256,512,512" },
     };
     char out[4096];
     for (unsigned i = 0; i < 3; i++) {
@@ -630,9 +639,62 @@ START_TEST(test_tiny_cache_option) {
 }
 END_TEST
 
-/* The budget: 1 KiB, 768 B and 512 B Tiny bins (base 64, max 256) swing in turn.
- * The bases add up to 272 KiB; 1 KiB grows to 256 (464 KiB), 768 B has room for 64
- * more blocks (512 KiB), 512 B none.  Only where Tiny serves those sizes (Small-Mid
+/* Run by "--hak-scenario refill-freed-first", in a fresh process (no other test's
+ * slabs of the class): a thread carves 96 B blocks through one slab into a second,
+ * its own; half the first slab's blocks come back to that slab (free, then
+ * hak_reclaim for the cached chains: older blocks of the bin, some of them the
+ * thread slab's, go with them); once the bin is empty, the next refill takes the
+ * thread slab's freed blocks and then those of the first slab - fewer of its own
+ * than the refill wants, so carving the thread's slab is what it must not do. */
+#define RFF_N 1000
+int hak_test_refill_freed_first(void) {
+    static void *p[RFF_N + 1024];
+    unsigned n = 0, nfreed = 0;
+    for (; n < RFF_N; n++)
+        if (!(p[n] = malloc(hide_size(96)))) return 4;
+    hak_slab_meta *first = hak_meta_from_ptr(p[0]), *own = hak_meta_from_ptr(p[RFF_N - 1]);
+    if (first == own) { fprintf(stderr, "refill-freed-first: one slab\n"); return 5; }
+    for (unsigned i = 0; i < RFF_N; i += 2)
+        if (hak_meta_from_ptr(p[i]) == first) { free(p[i]); p[i] = NULL; nfreed++; }
+    (void)hak_reclaim();                    /* the chains the frees cached: to the slab */
+    const hak_tls_bin *b = hak_front_bin(g_hak_size_route[96]);
+    while (b->head && n < RFF_N + 1023) p[n++] = malloc(hide_size(96));   /* empty the bin */
+    unsigned carved = own->carved;
+    if (b->head || carved >= own->capacity || !first->freelist) {
+        fprintf(stderr, "refill-freed-first: setup (bin %u, own slab %u / %u carved, "
+                "first slab's freelist %p)\n", b->count, carved, own->capacity, first->freelist);
+        return 6;
+    }
+    unsigned own_free = 0, cap = b->cap;
+    for (void *f = own->freelist; f; f = *(void **)f) own_free++;
+    void *q = malloc(hide_size(96));
+    fprintf(stderr, "refill-freed-first freed=%u own_free=%u cap=%u from=%s own_carved=%u->%u\n",
+            nfreed, own_free, cap,
+            hak_meta_from_ptr(q) == first ? "freed" : hak_meta_from_ptr(q) == own ? "own" : "other",
+            carved, (unsigned)own->carved);
+    free(q);
+    for (unsigned i = 0; i < n; i++) free(p[i]);
+    return 0;
+}
+START_TEST(test_refill_takes_freed_first) {
+    char out[4096];
+    int st = scenario_run("refill-freed-first", NULL, out, sizeof out, 60);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x: [%s]", st, out);
+    const char *r = strstr(out, "refill-freed-first freed=");
+    unsigned nfreed = 0, own_free = 0, cap = 0, c0 = 1, c1 = 0;
+    char from[16] = "";
+    ck_assert_msg(r && sscanf(r, "refill-freed-first freed=%u own_free=%u cap=%u from=%15s "
+                              "own_carved=%u->%u", &nfreed, &own_free, &cap, from, &c0, &c1) == 6,
+                  "no result: [%s]", out);
+    ck_assert_msg(nfreed >= 100 && own_free < cap / 2, "setup: [%s]", out);  /* a refill wants >= cap/2 */
+    ck_assert_msg(c0 == c1, "the refill carved its own slab while freed blocks waited: [%s]", out);
+    ck_assert_msg(strcmp(from, own_free ? "own" : "freed") == 0, "the refill's first block: [%s]", out);
+}
+END_TEST
+
+/* The budget: 1 KiB, 768 B and 512 B Tiny bins (base 64, max 256, starting at 32)
+ * swing in turn.  The bases add up to 272 KiB; 1 KiB grows to 256 (464 KiB), 768 B
+ * has room for 64 more blocks (512 KiB), 512 B none.  Only where Tiny serves those sizes (Small-Mid
  * off); with it on they are Small-Mid's, whose bins do not adapt. */
 START_TEST(test_bin_adapt_budget) {
     if (g_hak_size_route[512] != HAK_ROUTE(HAK_BIN_TINY + 9)) {
@@ -640,19 +702,19 @@ START_TEST(test_bin_adapt_budget) {
         ck_assert_int_eq(g_hak_options[HAK_OPT_SMALLMID_ENABLE], 1);
         return;
     }
-    adapt_job j = { .size = { 1024, 768, 512 }, .swings = { 4, 4, 4 } };
+    adapt_job j = { .size = { 1024, 768, 512 }, .swings = { 5, 5, 5 } };
     run_adapt(&j);
-    expect_caps(&j, 0, (const unsigned[]){ 64, 128, 256, 256 }, 4);
-    expect_caps(&j, 1, (const unsigned[]){ 64, 128, 128, 128 }, 4);
-    expect_caps(&j, 2, (const unsigned[]){ 64, 64, 64, 64 }, 4);
-    /* A bin below its base lends nothing: 768 B only frees (64 -> 32, 24 KiB under
+    expect_caps(&j, 0, (const unsigned[]){ 32, 64, 128, 256, 256 }, 5);
+    expect_caps(&j, 1, (const unsigned[]){ 32, 64, 128, 128, 128 }, 5);
+    expect_caps(&j, 2, (const unsigned[]){ 32, 64, 64, 64, 64 }, 5);
+    /* A bin below its base lends nothing: 768 B only frees (32 -> 16, 36 KiB under
      * its base), and 512 B still has only the 48 KiB the 1 KiB bin left: 160 blocks,
-     * not 208. */
-    adapt_job lend = { .size = { 1024, 768, 512 }, .swings = { 4, 0, 4 } };
+     * not 232. */
+    adapt_job lend = { .size = { 1024, 768, 512 }, .swings = { 5, 0, 5 } };
     run_adapt(&lend);
-    expect_caps(&lend, 0, (const unsigned[]){ 64, 128, 256, 256 }, 4);
-    expect_one_way(&lend, 1, 32, 64);
-    expect_caps(&lend, 2, (const unsigned[]){ 64, 128, 160, 160 }, 4);
+    expect_caps(&lend, 0, (const unsigned[]){ 32, 64, 128, 256, 256 }, 5);
+    expect_one_way(&lend, 1, 16, 32);
+    expect_caps(&lend, 2, (const unsigned[]){ 32, 64, 128, 160, 160 }, 5);
 }
 END_TEST
 
@@ -796,6 +858,7 @@ Suite *api_suite(void) {
     tcase_add_test(tc, test_bin_adapt_threads);
     tcase_add_test(tc, test_bin_adapt_budget);
     tcase_add_test(tc, test_tiny_cache_option);
+    tcase_add_test(tc, test_refill_takes_freed_first);
     suite_add_tcase(s, tc);
     tc = tcase_create("large");
     tcase_set_timeout(tc, 120);

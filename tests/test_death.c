@@ -315,6 +315,10 @@ int hak_test_scenario(const char *name) {
         extern int hak_test_tiny_cache(void);
         return hak_test_tiny_cache();
     }
+    if (strcmp(name, "refill-freed-first") == 0) {
+        extern int hak_test_refill_freed_first(void);
+        return hak_test_refill_freed_first();
+    }
     if (strcmp(name, "stats") == 0) {
         extern int hak_test_stats_workload(void);
         return hak_test_stats_workload();

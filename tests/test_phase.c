@@ -242,8 +242,8 @@ END_TEST
  * double free, a never-carved one or a non-block offset is not a block start.
  * Earlier phases keep the slab with its class: no 512 B block ever lands in it.
  * Slab layouts (hak_geometry.h), as literals: 64 B blocks start at slab offset
- * 3072, 512 B blocks at 2560. */
-#define CC_N64 (8 * 976)                    /* eight slabs' worth of 64 B blocks */
+ * 2048, 512 B blocks at 1536. */
+#define CC_N64 (8 * 992)                    /* eight slabs' worth of 64 B blocks */
 static void *g_cc64[CC_N64];
 #define CC_MAX512 200000
 static void *g_cc512[CC_MAX512];
@@ -267,27 +267,27 @@ static void do_free_ptr(void *p) { free(p); }
 
 START_TEST(test_slab_changes_class) {
     run_thread(cc_alloc64);
-    /* A slab all of whose 976 blocks ((65536 - 3072) / 64) are ours. */
+    /* A slab all of whose 992 blocks ((65536 - 2048) / 64) are ours. */
     uintptr_t best = 0;
     int best_n = 0;
-    for (int i = 0; i < CC_N64 && best_n < 976; i += 61) {
+    for (int i = 0; i < CC_N64 && best_n < 992; i += 61) {
         ck_assert_ptr_nonnull(g_cc64[i]);
         uintptr_t b = (uintptr_t)g_cc64[i] & ~(uintptr_t)0xffff;
         int n = 0;
         for (int k = 0; k < CC_N64; k++) n += ((uintptr_t)g_cc64[k] & ~(uintptr_t)0xffff) == b;
         if (n > best_n) { best_n = n; best = b; }
     }
-    ck_assert_msg(best_n == 976, "no slab is all ours: the best has %d of 976 blocks", best_n);
+    ck_assert_msg(best_n == 992, "no slab is all ours: the best has %d of 992 blocks", best_n);
     ck_assert_uint_eq(hak_meta_from_ptr((void *)best)->tag, 0xa0 | 3);      /* 64 B */
     run_thread(cc_free64);
     char *s = (char *)best;
     unsigned tag_after = hak_meta_from_ptr(s)->tag;
     /* A second free of one of its blocks, before anyone takes the slab again: a double
      * free in every phase; a non-block offset in it: not a block start / unused. */
-    int st = death_run(do_free_ptr, s + 3072 + 64 * 5, g_out, sizeof g_out, 20);
-    assert_abort_msg(st, g_out, "free", REASON_DOUBLE, s + 3072 + 64 * 5);
-    st = death_run(do_free_ptr, s + 3072 + 8, g_out, sizeof g_out, 20);
-    assert_abort_msg(st, g_out, "free", PHASE_SS_REUSE ? REASON_UNOWNED : REASON_INTERIOR, s + 3072 + 8);
+    int st = death_run(do_free_ptr, s + 2048 + 64 * 5, g_out, sizeof g_out, 20);
+    assert_abort_msg(st, g_out, "free", REASON_DOUBLE, s + 2048 + 64 * 5);
+    st = death_run(do_free_ptr, s + 2048 + 8, g_out, sizeof g_out, 20);
+    assert_abort_msg(st, g_out, "free", PHASE_SS_REUSE ? REASON_UNOWNED : REASON_INTERIOR, s + 2048 + 8);
     if (!PHASE_SS_REUSE) {
         ck_assert_uint_eq(tag_after, 0xa0 | 3);             /* the slab stays 64 B's */
     } else {
@@ -302,7 +302,7 @@ START_TEST(test_slab_changes_class) {
         g_cc512[n512++] = q;
         if ((uintptr_t)q >> 16 == (uintptr_t)s >> 16) {
             if (!first) first = q;
-            if (q == s + 2560 + 2 * 512) { j2 = n512 - 1; break; }   /* blocks 0..2 carved */
+            if (q == s + 1536 + 2 * 512) { j2 = n512 - 1; break; }   /* blocks 0..2 carved */
         }
     }
     if (!PHASE_SS_REUSE) {
@@ -313,16 +313,16 @@ START_TEST(test_slab_changes_class) {
         ck_assert_msg(tag == (smallmid_on() ? 0xb1u : 0xa9u), "slab now has tag 0x%x", tag);
         /* Block 1 of the new class goes back: FREE. */
         for (int i = 0; i < n512; i++)
-            if (g_cc512[i] == s + 2560 + 512) { free(g_cc512[i]); g_cc512[i] = NULL; }
-        /* old 64 B block 0 (offset 3072) = new block 1: free -> double free */
-        st = death_run(do_free_ptr, s + 3072, g_out, sizeof g_out, 20);
-        assert_abort_msg(st, g_out, "free", REASON_DOUBLE, s + 3072);
-        /* old block 1 (3136): inside new block 1 -> not a block start */
-        st = death_run(do_free_ptr, s + 3136, g_out, sizeof g_out, 20);
-        assert_abort_msg(st, g_out, "free", REASON_INTERIOR, s + 3136);
-        /* old block 792 (53760) = new block 100, never carved -> not a block start */
-        st = death_run(do_free_ptr, s + 53760, g_out, sizeof g_out, 20);
-        assert_abort_msg(st, g_out, "free", REASON_INTERIOR, s + 53760);
+            if (g_cc512[i] == s + 1536 + 512) { free(g_cc512[i]); g_cc512[i] = NULL; }
+        /* old 64 B block 0 (offset 2048) = new block 1: free -> double free */
+        st = death_run(do_free_ptr, s + 2048, g_out, sizeof g_out, 20);
+        assert_abort_msg(st, g_out, "free", REASON_DOUBLE, s + 2048);
+        /* old block 1 (2112): inside new block 1 -> not a block start */
+        st = death_run(do_free_ptr, s + 2112, g_out, sizeof g_out, 20);
+        assert_abort_msg(st, g_out, "free", REASON_INTERIOR, s + 2112);
+        /* old block 792 (52736) = new block 100, never carved -> not a block start */
+        st = death_run(do_free_ptr, s + 52736, g_out, sizeof g_out, 20);
+        assert_abort_msg(st, g_out, "free", REASON_INTERIOR, s + 52736);
     }
     for (int i = 0; i < n512; i++) free(g_cc512[i]);
 }
