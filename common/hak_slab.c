@@ -84,7 +84,8 @@ void hak_slab_bad_unowned(const hak_slab_meta *m, const void *p, const char *api
     hak_bad_free(api, p, HAK_BLK_UNOWNED);
 }
 
-unsigned hak_slab_take_free(hak_slab_meta *m, void ***tail, unsigned max) {
+/* Up to max blocks from m's freelist (no carving). */
+static unsigned slab_take_free(hak_slab_meta *m, void ***tail, unsigned max) {
     void **link = *tail;
     unsigned n = 0;
     uintptr_t key = g_hak_free_key;
@@ -102,19 +103,19 @@ unsigned hak_slab_take_free(hak_slab_meta *m, void ***tail, unsigned max) {
     return n;
 }
 
-unsigned hak_slab_take_partial_free(hak_slab_meta **partial, uint32_t flag, void ***tail,
-                                    unsigned max) {
-    unsigned n = 0;
+unsigned hak_slab_take_returned(hak_slab_meta *own, hak_slab_meta **partial, uint32_t flag,
+                                void ***tail, unsigned max) {
+    unsigned n = own ? slab_take_free(own, tail, max) : 0;
     hak_slab_meta *m;
     while (n < max && (m = *partial) != NULL && m->freelist) {
-        n += hak_slab_take_free(m, tail, max - n);
+        n += slab_take_free(m, tail, max - n);
         if (!hak_slab_has_room(m)) hak_slab_list_remove(partial, m, flag);
     }
     return n;
 }
 
 unsigned hak_slab_take(hak_slab_meta *m, void ***tail, unsigned max) {
-    unsigned n = hak_slab_take_free(m, tail, max);
+    unsigned n = slab_take_free(m, tail, max);
     void **link = *tail;
     uintptr_t key = g_hak_free_key;
     if (n < max && m->carved < m->capacity) {

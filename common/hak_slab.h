@@ -109,14 +109,13 @@ void hak_slab_bad_unowned(const hak_slab_meta *m, const void *p, const char *api
  * new last link.  The caller NULL-terminates.  The blocks leave the slab for a bin:
  * state ALLOC, the free key in word 1 (hak_front.h).  Returns the count; used += count. */
 unsigned hak_slab_take(hak_slab_meta *m, void ***tail, unsigned max);
-/* The same from the slab's freelist only (no carving). */
-unsigned hak_slab_take_free(hak_slab_meta *m, void ***tail, unsigned max);
-/* Up to max blocks from the freelists of the slabs at the head of a partial list
- * (flag: the list's list_flags bit), while the head has one; a slab left with no
- * room leaves the list.  A refill takes these before it carves: carving touches
- * pages while blocks that came back wait on other slabs. */
-unsigned hak_slab_take_partial_free(hak_slab_meta **partial, uint32_t flag, void ***tail,
-                                    unsigned max);
+/* The same, from blocks that came back only (no carving): the freelist of `own`
+ * (the caller's owned slab, or NULL), then those of the slabs at the head of a
+ * partial list (flag: the list's list_flags bit) while the head has one; a slab
+ * left with no room leaves the list.  A backend's refill calls this before it
+ * carves: carving touches new pages while freed blocks wait on other slabs. */
+unsigned hak_slab_take_returned(hak_slab_meta *own, hak_slab_meta **partial, uint32_t flag,
+                                void ***tail, unsigned max);
 /* Return one block (out of the slab: ALLOC, from a bin) to its slab's freelist:
  * state FREE; used -= 1. */
 HAK_INLINE void hak_slab_give(hak_slab_meta *m, void *p) {

@@ -53,16 +53,16 @@ HAK_INLINE unsigned hak_bin_refill_want(hak_tls_bin *b, unsigned full) {
  * empty).  A bin that hits the other boundary than last time has traffic both ways
  * that swings across its whole range, and every swing costs a transfer (a flush here,
  * a refill on this or another thread, blocks that come back cold): its cap doubles
- * (to the base at least), up to `max`.  A bin that hits the same boundary again, HAK_BIN_SAME_MAX + 1 times
- * in a row, has one-way traffic (a thread that only frees a class, or only allocates
- * it), for which a bigger bin only holds memory: its cap halves, down to `base` - or,
- * if the bin never hit both boundaries, to base/2 when it only runs empty (a producer:
- * a transfer chain, base/2 long, still fits) and to base/4 when it only runs full (a
- * consumer, which the fronts let flush chains as long as its cap: what it holds and
- * what the thread that takes its chains holds are then a quarter base each, not
- * half).  Returns the new cap.  A random walk hits either boundary with even odds, so
- * a two-way bin doubles on about half of its boundaries and halves far less often:
- * it settles at `max` (test_bin_adapt_threads). */
+ * (to the base at least), up to `max`.  A bin that hits the same boundary again,
+ * HAK_BIN_SAME_MAX + 1 times in a row, has one-way traffic (a thread that only frees
+ * a class, or only allocates it), for which a bigger bin only holds memory: its cap
+ * halves, down to `base` - or, if the bin never hit both boundaries, to base/2 when
+ * it only runs empty (a producer: a transfer chain, base/2 long, still fits) and to
+ * base/4 when it only runs full (a consumer, which the fronts let flush chains as
+ * long as its cap: what it holds and what the thread that takes its chains holds are
+ * then a quarter base each, not half).  Returns the new cap.  A random walk hits
+ * either boundary with even odds, so a two-way bin doubles on about half of its
+ * boundaries and halves far less often: it settles at `max` (test_bin_adapt_threads). */
 #define HAK_BIN_SAME_MAX 3                     /* repeats the run count holds       */
 #define HAK_BIN_FREE_ONLY_DIV 4                /* a consumer's floor: base / 4      */
 HAK_INLINE unsigned hak_bin_adapt(hak_tls_bin *b, int full, unsigned base, unsigned max) {
@@ -76,7 +76,9 @@ HAK_INLINE unsigned hak_bin_adapt(hak_tls_bin *b, int full, unsigned base, unsig
         if (cap < max) cap = up < max ? up : max;
     } else if ((slow & HAK_BIN_RUN) == HAK_BIN_SAME_MAX * HAK_BIN_RUN_ONE) {
         slow &= ~HAK_BIN_RUN;
-        unsigned min = slow & HAK_BIN_TWO_WAY ? base : full ? base / HAK_BIN_FREE_ONLY_DIV : base / 2;
+        unsigned min = slow & HAK_BIN_TWO_WAY ? base      /* two-way               */
+                     : full ? base / HAK_BIN_FREE_ONLY_DIV    /* only full: a consumer */
+                     : base / 2;                              /* only empty: producer  */
         if (cap > min) cap = cap / 2 > min ? cap / 2 : min;
     } else {
         slow += HAK_BIN_RUN_ONE;

@@ -61,10 +61,8 @@ unsigned hak_tiny_backend_refill(unsigned c, void ***tail, unsigned max) {
     int may_own = t_hak_thread_state != HAK_THREAD_DEAD;   /* no exit hook after death */
     unsigned n = 0;
     hak_lock(&pool->lock);
-    /* Blocks that came back first - the owned slab's, then those on the class's
-     * partial slabs - and carving only after them: carving touches new pages. */
-    if (t_tiny_owned[c]) n = hak_slab_take_free(t_tiny_owned[c], tail, max);
-    n += hak_slab_take_partial_free(&pool->partial, SLAB_ON_PARTIAL, tail, max - n);
+    /* blocks that came back first (the owned slab's, the partial slabs'), then carving */
+    n = hak_slab_take_returned(t_tiny_owned[c], &pool->partial, SLAB_ON_PARTIAL, tail, max);
     while (n < max) {
         hak_slab_meta *m = t_tiny_owned[c];
         if (!m) {
