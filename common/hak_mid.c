@@ -1,23 +1,25 @@
 /**
  * hak_mid.c - Mid path slow paths: segments, refill, flush, release.
  *
- * Lock order: a class lock, then the registry lock (inside hak_registry_*).
+ * Lock order: a class lock, then the warm lock, then the registry lock (inside
+ * hak_registry_*).
  */
 #include "hak_mid.h"
 #include "hak_backend.h"
 #include "hak_lock.h"
+#include "hak_options.h"
 #include "hak_os.h"
 #include "hak_registry.h"
 #include "hak_track.h"
 
 #include <errno.h>
+#include <string.h>
 
 HAK_TLS hak_tls_bin t_hak_mid_bins[MID_NUM_CLASSES];
 
 typedef struct mid_class_pool {
     hak_lock_t lock;
-    hak_mid_segment *partial;      /* segments with room                      */
-    hak_mid_segment *empty;        /* one fully free segment kept warm         */
+    hak_mid_segment *partial;      /* segments with room and a block out       */
 } mid_class_pool;
 
 static mid_class_pool g_mid[MID_NUM_CLASSES] = {
@@ -25,6 +27,14 @@ static mid_class_pool g_mid[MID_NUM_CLASSES] = {
     P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
 #undef P
 };
+
+/* Segments whose blocks all came back, any class's: most recently emptied first.
+ * At most HAKMEM_MID_WARM of them; a class takes one before it maps a segment. */
+static struct {
+    hak_lock_t lock;
+    hak_mid_segment *head, *tail;
+    unsigned n;
+} g_mid_warm = { .lock = HAK_LOCK_INITIALIZER };
 
 static uint32_t mid_tls_cap(unsigned c) {
     size_t cap = 32768 / mid_class_size(c);
@@ -50,20 +60,65 @@ static void partial_remove(mid_class_pool *pool, hak_mid_segment *s) {
     s->in_partial = 0;
 }
 
-static hak_mid_segment *mid_segment_new(unsigned c) {
-    hak_mid_segment *s = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_MID);
-    if (!s) return NULL;
-    hak_track_defined(s, sizeof(*s));
-    s->magic = MID_SEG_MAGIC;
+static void mid_segment_unmap(hak_mid_segment *s) {
+    hak_registry_release((uintptr_t)s, SS_SIZE);
+    hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
+}
+
+/* Give the segment to class c: a warm one (its blocks' state bytes back to NEVER,
+ * nothing carved), else a new mapping.  Class lock held. */
+static hak_mid_segment *mid_segment_get(unsigned c) {
+    hak_lock(&g_mid_warm.lock);
+    hak_mid_segment *s = g_mid_warm.head;
+    if (s) {
+        g_mid_warm.head = s->next;
+        if (s->next) s->next->prev = NULL; else g_mid_warm.tail = NULL;
+        g_mid_warm.n--;
+    }
+    hak_unlock(&g_mid_warm.lock);
+    if (s) {
+        hak_assert(s->cls == MID_NO_CLASS && s->used == 0);
+        memset(s->state, HAK_BLK_NEVER, sizeof s->state);
+        s->carved = 0;
+        s->freelist = NULL;
+    } else {
+        s = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_MID);
+        if (!s) return NULL;
+        hak_track_defined(s, sizeof(*s));
+        s->magic = MID_SEG_MAGIC;
+        if (hak_registry_set((uintptr_t)s, SS_SIZE, s, HAK_REG_MID) != 0) {
+            hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
+            return NULL;
+        }
+    }
+    s->next = s->prev = NULL;
     s->cls = c;
     s->bsize = (uint32_t)mid_class_size(c);
     s->capacity = (uint32_t)(MID_AREA_SIZE / s->bsize);
-    if (hak_registry_set((uintptr_t)s, SS_SIZE, s, HAK_REG_MID) != 0) {
-        hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
-        return NULL;
-    }
     HAK_STAT_SLOW_ADD(mid[c].superslabs, 1);
     return s;
+}
+
+/* Every block of s is back (class lock held, s off the partial list): s goes warm,
+ * and beyond the budget the least recently emptied warm segment is unmapped.  A
+ * stale pointer into a warm segment still finds its block FREE (a double free). */
+static void mid_segment_retire(hak_mid_segment *s) {
+    unsigned budget = (unsigned)hak_option(HAK_OPT_MID_WARM);
+    hak_mid_segment *victim = NULL;
+    hak_lock(&g_mid_warm.lock);
+    s->cls = MID_NO_CLASS;
+    s->prev = NULL;
+    s->next = g_mid_warm.head;
+    if (s->next) s->next->prev = s; else g_mid_warm.tail = s;
+    g_mid_warm.head = s;
+    if (++g_mid_warm.n > budget) {
+        victim = g_mid_warm.tail;
+        g_mid_warm.tail = victim->prev;
+        if (victim->prev) victim->prev->next = NULL; else g_mid_warm.head = NULL;
+        g_mid_warm.n--;
+    }
+    hak_unlock(&g_mid_warm.lock);
+    if (victim) mid_segment_unmap(victim);
 }
 
 /* Class lock held. */
@@ -116,11 +171,10 @@ static unsigned mid_refill(unsigned c, void ***tail, unsigned max) {
     while (n < max) {
         hak_mid_segment *s = pool->partial;
         if (!s) {
-            s = mid_segment_new(c);
+            s = mid_segment_get(c);
             if (!s) break;
             partial_push(pool, s);
         }
-        if (pool->empty == s) pool->empty = NULL;
         n += mid_take(s, tail, max - n);
         if (!s->freelist && s->carved == s->capacity) partial_remove(pool, s);
         hak_assert_expensive(mid_segment_ok(s));
@@ -138,16 +192,11 @@ static void mid_free_chain(unsigned c, void *head) {
         *(void **)head = s->freelist;
         s->freelist = head;
         s->used--;
-        if (!s->in_partial) partial_push(pool, s);
-        if (s->used == 0 && pool->empty != s) {
-            if (!pool->empty) {
-                pool->empty = s;               /* keep one empty segment warm */
-            } else {
-                /* A second empty segment: give it back to the OS. */
-                partial_remove(pool, s);
-                hak_registry_release((uintptr_t)s, SS_SIZE);
-                hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
-            }
+        if (s->used == 0) {
+            if (s->in_partial) partial_remove(pool, s);
+            mid_segment_retire(s);
+        } else if (!s->in_partial) {
+            partial_push(pool, s);
         }
         head = next;
     }
@@ -199,27 +248,27 @@ static void mid_thread_exit(void) {
 }
 
 static unsigned mid_reclaim(void) {
+    hak_lock(&g_mid_warm.lock);
+    hak_mid_segment *s = g_mid_warm.head;
+    g_mid_warm.head = g_mid_warm.tail = NULL;
+    g_mid_warm.n = 0;
+    hak_unlock(&g_mid_warm.lock);
     unsigned released = 0;
-    for (unsigned c = 0; c < MID_NUM_CLASSES; c++) {
-        mid_class_pool *pool = &g_mid[c];
-        hak_lock(&pool->lock);
-        hak_mid_segment *s = pool->empty;
-        if (s) {
-            pool->empty = NULL;
-            partial_remove(pool, s);
-            hak_registry_release((uintptr_t)s, SS_SIZE);
-            hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
-            released++;
-        }
-        hak_unlock(&pool->lock);
+    while (s) {
+        hak_mid_segment *next = s->next;
+        mid_segment_unmap(s);
+        released++;
+        s = next;
     }
     return released;
 }
 
 static void mid_fork_prepare(void) {
     for (unsigned c = 0; c < MID_NUM_CLASSES; c++) hak_lock(&g_mid[c].lock);
+    hak_lock(&g_mid_warm.lock);
 }
 static void mid_fork_parent(void) {
+    hak_unlock(&g_mid_warm.lock);
     for (unsigned c = MID_NUM_CLASSES; c-- > 0;) hak_unlock(&g_mid[c].lock);
 }
 static void mid_fork_child(void) { mid_fork_parent(); }
@@ -228,7 +277,7 @@ const hak_layer hak_mid_layer = {
     .name = "mid",
     .thread_init = mid_thread_init,
     .thread_exit = mid_thread_exit,
-    .reclaim = mid_reclaim,         /* unmap the warm empty segment of every class */
+    .reclaim = mid_reclaim,         /* unmap every warm segment */
     .fork_prepare = mid_fork_prepare,
     .fork_parent = mid_fork_parent,
     .fork_child = mid_fork_child,

@@ -6,8 +6,10 @@
  * MID_AREA_OFF into it.  Every Mid size is a multiple of 256, so each block start has
  * its own state byte at state[(p - area) >> MID_STATE_SHIFT]: no division anywhere.
  * A thread keeps a small TLS bin per class; bins refill from and flush to the
- * class's segments under the class lock.  A segment whose blocks all come back is
- * unmapped unless it is the one empty segment the class keeps warm.
+ * class's segments under the class lock.  A segment whose blocks all come back
+ * leaves its class: it goes warm (pages kept) in one list every Mid class takes
+ * from before it maps a segment, up to HAKMEM_MID_WARM segments; beyond that the
+ * least recently emptied is unmapped.
  */
 #ifndef HAK_MID_H
 #define HAK_MID_H
@@ -25,13 +27,17 @@
 #define MID_STATE_SHIFT  8                                             /* 256 B     */
 #define MID_STATE_SLOTS  (MID_AREA_SIZE >> MID_STATE_SHIFT)            /* 3840      */
 #define MID_SEG_MAGIC    0x4449484bu                                   /* "KHID"    */
+#define MID_NO_CLASS     0xffffffffu                                   /* warm      */
 
 /**
  * hak_mid_segment - header at the base of a Mid segment.
  * Invariant: used + |freelist| == carved <= capacity; state slot of block i is NEVER
- * iff i >= carved; ALLOC only while in user hands.
+ * iff i >= carved; ALLOC only while in user hands.  A segment is in its class's
+ * partial list (in_partial) while it has room and a block out, in the warm list
+ * (cls == MID_NO_CLASS, used == 0) once every block is back, or in neither (full).
  * Writers: class lock for every field except state bytes of blocks out of the
- * segment, which belong to whoever holds the block.
+ * segment, which belong to whoever holds the block; the warm lock for next / prev
+ * and cls while the segment is warm (no class lock reaches it then).
  */
 typedef struct hak_mid_segment {
     uint32_t magic;

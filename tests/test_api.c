@@ -834,6 +834,90 @@ START_TEST(test_large_reuse_keeps_slack) {
 }
 END_TEST
 
+/* ---- Mid: an empty segment is any Mid class's, up to HAKMEM_MID_WARM of them ---- */
+
+static long mid_segments_now(void) {
+    hak_os_counters c;
+    hak_os_counters_get(HAK_OS_MID, &c);
+    return (long)(c.maps - c.unmaps);
+}
+
+static void *g_mw_blocks[4096];
+static size_t g_mw_size;
+static unsigned g_mw_n;
+/* A thread allocates g_mw_n blocks of g_mw_size and frees them; its exit drains its
+ * bins, so every segment only these blocks used is empty afterwards. */
+static void *mid_fill_free(void *arg) {
+    (void)arg;
+    for (unsigned i = 0; i < g_mw_n; i++)
+        if (!(g_mw_blocks[i] = malloc(hide_size(g_mw_size)))) return (void *)1;
+    for (unsigned i = 0; i < g_mw_n; i++) free(g_mw_blocks[i]);
+    return NULL;
+}
+static int mid_thread(size_t size, unsigned n) {
+    pthread_t t;
+    void *ret = (void *)1;
+    g_mw_size = size;
+    g_mw_n = n;
+    if (pthread_create(&t, NULL, mid_fill_free, NULL) != 0) return -1;
+    pthread_join(t, &ret);
+    return ret ? -1 : 0;
+}
+
+/* Run by "--hak-scenario mid-warm" in a fresh process (its HAKMEM_MID_WARM from the
+ * test): two segments of 2 KiB blocks filled and emptied; a 7 KiB block then; ten
+ * segments of 3 KiB blocks filled and emptied.  Sizes no start-up allocation uses. */
+int hak_test_mid_warm(void) {
+    long base = mid_segments_now();
+    if (mid_thread(2000, 600) != 0) return 4;         /* 480 blocks per segment */
+    uintptr_t seg0 = hak_ss_of(g_mw_blocks[0]), seg1 = hak_ss_of(g_mw_blocks[599]);
+    long after1 = mid_segments_now();
+    void *q = malloc(hide_size(7000));
+    if (!q) return 5;
+    long after2 = mid_segments_now();
+    int same = hak_ss_of(q) == seg0 || hak_ss_of(q) == seg1;
+    if (mid_thread(3000, 3100) != 0) return 6;        /* 320 blocks per segment */
+    long after3 = mid_segments_now();
+    fprintf(stderr, "mid-warm emptied=%ld mapped_for_7k=%ld same_segment=%d live_after=%ld\n",
+            after1 - base, after2 - after1, same, after3 - base);
+    free(q);
+    return 0;
+}
+
+START_TEST(test_mid_warm_segments) {
+    static const struct { const char *env; long emptied, mapped, live; int same; } k[] = {
+        /* both kept, one taken by another class, 3 of the 10 kept (+ the 7 KiB one's) */
+        { "HAKMEM_MID_WARM=3", 2, 0, 4, 1 },
+        /* every empty segment unmapped at once */
+        { "HAKMEM_MID_WARM=0", 0, 1, 1, -1 },
+        /* the default keeps 8 */
+        { NULL, 2, 0, 9, 1 },
+    };
+    char out[4096];
+    for (unsigned i = 0; i < 3; i++) {
+        int st = scenario_run("mid-warm", k[i].env, out, sizeof out, 60);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status 0x%x: [%s]",
+                      k[i].env ? k[i].env : "default", st, out);
+        long emptied = -9, mapped = -9, live = -9;
+        int same = -9;
+        const char *r = strstr(out, "mid-warm ");
+        ck_assert_msg(r && sscanf(r, "mid-warm emptied=%ld mapped_for_7k=%ld same_segment=%d "
+                                  "live_after=%ld", &emptied, &mapped, &same, &live) == 4,
+                      "no result: [%s]", out);
+        const char *env = k[i].env ? k[i].env : "default";
+        ck_assert_msg(emptied == k[i].emptied, "%s: %ld emptied segments kept, expected %ld: [%s]",
+                      env, emptied, k[i].emptied, out);
+        ck_assert_msg(mapped == k[i].mapped, "%s: a 7 KiB block mapped %ld segments, expected %ld "
+                      "(an empty segment serves any class): [%s]", env, mapped, k[i].mapped, out);
+        if (k[i].same >= 0)
+            ck_assert_msg(same == k[i].same, "%s: the 7 KiB block is not in an emptied segment: [%s]",
+                          env, out);
+        ck_assert_msg(live == k[i].live, "%s: %ld Mid segments mapped after the 3 KiB thread, "
+                      "expected %ld: [%s]", env, live, k[i].live, out);
+    }
+}
+END_TEST
+
 Suite *api_suite(void) {
     Suite *s = suite_create("api");
     TCase *tc = tcase_create("glibc_semantics");
@@ -865,6 +949,10 @@ Suite *api_suite(void) {
     tcase_add_test(tc, test_large_realloc_in_place_or_remap);
     tcase_add_test(tc, test_large_cache_follows_live_bytes);
     tcase_add_test(tc, test_large_reuse_keeps_slack);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("mid");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_mid_warm_segments);
     suite_add_tcase(s, tc);
     tc = tcase_create("BUG_large_cache_alignment");
     tcase_add_test(tc, test_BUG_memalign_2mib_from_large_cache);

@@ -319,6 +319,10 @@ int hak_test_scenario(const char *name) {
         extern int hak_test_refill_freed_first(void);
         return hak_test_refill_freed_first();
     }
+    if (strcmp(name, "mid-warm") == 0) {
+        extern int hak_test_mid_warm(void);
+        return hak_test_mid_warm();
+    }
     if (strcmp(name, "stats") == 0) {
         extern int hak_test_stats_workload(void);
         return hak_test_stats_workload();
