@@ -26,7 +26,7 @@ const hak_option_desc hak_option_table[HAK_OPT_COUNT] = {
     [HAK_OPT_TINY_CACHE] = { "HAKMEM_TINY_CACHE", 512, 0, 4096,
         "KiB of blocks a thread's Tiny bins may hold in all (cap x block size); bins with "
         "two-way traffic grow within it; at most 272 (the bases) keeps every bin at its base" },
-    [HAK_OPT_MID_WARM] = { "HAKMEM_MID_WARM", 8, 0, 4096,
+    [HAK_OPT_MID_WARM] = { "HAKMEM_MID_WARM", 4, 0, 4096,
         "all-free Mid segments (1 MiB each, 1-64 KiB blocks) kept with their pages for any "
         "Mid class to take; beyond, the least recently emptied is unmapped" },
 };

@@ -890,8 +890,8 @@ START_TEST(test_mid_warm_segments) {
         { "HAKMEM_MID_WARM=3", 2, 0, 4, 1 },
         /* every empty segment unmapped at once */
         { "HAKMEM_MID_WARM=0", 0, 1, 1, -1 },
-        /* the default keeps 8 */
-        { NULL, 2, 0, 9, 1 },
+        /* the default keeps 4 */
+        { NULL, 2, 0, 5, 1 },
     };
     char out[4096];
     for (unsigned i = 0; i < 3; i++) {
