@@ -230,6 +230,8 @@ addw "prodcons-mixed|prodcons|mixed|bench_prodcons|$PC_OPS 16 1024 1|loop|0"
 addw "larson-mixed|larson|mixed|bench_larson|$LA_OPS 16 1024 2|loop|0"
 addw "phase-64to512|phase|64to512|bench_phase_change|64 512 $PHC_MIB 300|loop|0"
 addw "phase-512to64|phase|512to64|bench_phase_change|512 64 $PHC_MIB 300|loop|0"
+# Mid sizes (1-64 KiB): one class's segments emptied, another class's filled.
+addw "phase-4096to1536|phase|4096to1536|bench_phase_change|4096 1536 $PHC_MIB 300|loop|0"
 addw "large-5to25|large|5-25MiB|bench_large_replace|$LR_OPS 20 5 25|loop|0"
 # BACKLOG 4096: at most 4096 blocks wait in an inbox, so the row's RSS is the
 # allocator's, not how far a sender ran ahead (bench_xthread.c).
