@@ -192,17 +192,34 @@ END_TEST
 
 START_TEST(test_double_free_after_many) {
     /* The block has travelled from the TLS list to the backend before the second
-     * free: still detected. */
+     * free: still detected.  Its neighbour stays live, so its slab or segment is
+     * not emptied (an emptied one may go back to the OS: REASON_RELEASED). */
     static const size_t sizes[] = { 16, 256, 1024, 3000 };
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         enum { N = 2000 };
         void **v = malloc(N * sizeof *v);
         for (int k = 0; k < N; k++) v[k] = malloc(hide_size(sizes[i]));
-        void *victim = v[0];
-        for (int k = 0; k < N; k++) free(v[k]);
+        void *victim = v[0], *neighbour = v[1];
+        for (int k = 0; k < N; k++) if (k != 1) free(v[k]);
         free(v);
         expect_death(do_free, victim, "free", REASON_DOUBLE);
+        free(neighbour);
     }
+}
+END_TEST
+
+/* Mid: 600 blocks of 2000 B fill a segment (480 blocks of 2 KiB) and start a
+ * second.  All freed, the first segment is empty - on the warm list any Mid class
+ * takes from (HAKMEM_MID_WARM, default 4) - and its blocks still say FREE. */
+START_TEST(test_double_free_mid_emptied) {
+    enum { N = 600 };
+    static void *v[N];
+    for (int k = 0; k < N; k++) ck_assert_ptr_nonnull(v[k] = malloc(hide_size(2000)));
+    char *victim = v[0];
+    for (int k = 0; k < N; k++) free(v[k]);
+    expect_death(do_free, victim, "free", REASON_DOUBLE);
+    expect_death(do_usable, victim, "malloc_usable_size", REASON_DOUBLE);
+    expect_death(do_free, victim + 256, "free", REASON_INTERIOR);
 }
 END_TEST
 
@@ -348,6 +365,7 @@ Suite *death_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_double_free);
     tcase_add_test(tc, test_double_free_after_many);
+    tcase_add_test(tc, test_double_free_mid_emptied);
     tcase_add_test(tc, test_double_free_huge_unmapped);
     tcase_add_test(tc, test_double_free_large_nocache);
     tcase_add_test(tc, test_double_free_large_cache_explicit);
