@@ -60,13 +60,45 @@ static void partial_remove(mid_class_pool *pool, hak_mid_segment *s) {
     s->in_partial = 0;
 }
 
+/* DEBUG builds: the invariant above hak_mid_segment, by walking the freelist and
+ * every state slot (a slot that is not a carved block's start is NEVER: what a
+ * class taking the segment next relies on).  Class lock held. */
+static inline int mid_segment_ok(const hak_mid_segment *s) {
+#if HAKMEM_DEBUG
+    uint32_t nfree = 0;
+    for (void *b = s->freelist; b; b = *(void **)b) {
+        hak_assert(hak_ss_of(b) == (uintptr_t)s);
+        hak_assert(*mid_state((hak_mid_segment *)s, b) == HAK_BLK_FREE);
+        hak_assert(++nfree <= s->carved);
+    }
+    hak_assert(s->carved <= s->capacity);
+    hak_assert(s->used + nfree == s->carved);
+    for (uintptr_t j = 0; j < MID_STATE_SLOTS; j++) {
+        uintptr_t off = j << MID_STATE_SHIFT;
+        if (off % s->bsize != 0 || off / s->bsize >= s->carved)
+            hak_assert(__atomic_load_n(&s->state[j], __ATOMIC_RELAXED) == HAK_BLK_NEVER);
+    }
+#else
+    (void)s;
+#endif
+    return 1;
+}
+
 static void mid_segment_unmap(hak_mid_segment *s) {
     hak_registry_release((uintptr_t)s, SS_SIZE);
     hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
 }
 
-/* Give the segment to class c: a warm one (its blocks' state bytes back to NEVER,
- * nothing carved), else a new mapping.  Class lock held. */
+static void mid_segment_class(hak_mid_segment *s, unsigned c) {
+    s->next = s->prev = NULL;
+    s->cls = c;
+    s->bsize = (uint32_t)mid_class_size(c);
+    s->capacity = (uint32_t)(MID_AREA_SIZE / s->bsize);
+}
+
+/* Give a segment to class c: a warm one (its blocks' state bytes back to NEVER,
+ * nothing carved, its area inaccessible again under memcheck), else a new mapping
+ * (its header complete before the registry names it).  Class lock held. */
 static hak_mid_segment *mid_segment_get(unsigned c) {
     hak_lock(&g_mid_warm.lock);
     hak_mid_segment *s = g_mid_warm.head;
@@ -79,30 +111,34 @@ static hak_mid_segment *mid_segment_get(unsigned c) {
     if (s) {
         hak_assert(s->cls == MID_NO_CLASS && s->used == 0);
         memset(s->state, HAK_BLK_NEVER, sizeof s->state);
+        hak_track_noaccess((char *)s + MID_AREA_OFF, MID_AREA_SIZE);
         s->carved = 0;
         s->freelist = NULL;
-    } else {
-        s = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_MID);
-        if (!s) return NULL;
-        hak_track_defined(s, sizeof(*s));
-        s->magic = MID_SEG_MAGIC;
-        if (hak_registry_set((uintptr_t)s, SS_SIZE, s, HAK_REG_MID) != 0) {
-            hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
-            return NULL;
-        }
+        mid_segment_class(s, c);
+        return s;
     }
-    s->next = s->prev = NULL;
-    s->cls = c;
-    s->bsize = (uint32_t)mid_class_size(c);
-    s->capacity = (uint32_t)(MID_AREA_SIZE / s->bsize);
-    HAK_STAT_SLOW_ADD(mid[c].superslabs, 1);
+    s = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_MID);
+    if (!s) return NULL;
+    hak_track_defined(s, sizeof(*s));
+    s->magic = MID_SEG_MAGIC;
+    mid_segment_class(s, c);
+    if (hak_registry_set((uintptr_t)s, SS_SIZE, s, HAK_REG_MID) != 0) {
+        hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
+        return NULL;
+    }
+    HAK_STAT_SLOW_ADD(mid[c].superslabs, 1);                   /* segments mapped */
     return s;
 }
 
 /* Every block of s is back (class lock held, s off the partial list): s goes warm,
  * and beyond the budget the least recently emptied warm segment is unmapped.  A
- * stale pointer into a warm segment still finds its block FREE (a double free). */
+ * stale pointer into a warm segment still finds its block FREE (a double free),
+ * into an unmapped one the registry's tombstone; once another class has taken the
+ * segment, it finds NEVER (an invalid pointer) or - at a block start of the new
+ * class, handed out - ALLOC, and that free goes through: the reuse every allocator
+ * has, here across classes as well. */
 static void mid_segment_retire(hak_mid_segment *s) {
+    hak_assert_expensive(mid_segment_ok(s));
     unsigned budget = (unsigned)hak_option(HAK_OPT_MID_WARM);
     hak_mid_segment *victim = NULL;
     hak_lock(&g_mid_warm.lock);
@@ -146,23 +182,6 @@ static unsigned mid_take(hak_mid_segment *s, void ***tail, unsigned max) {
     return n;
 }
 
-/* DEBUG builds: the invariant above hak_mid_segment, by walking the freelist.
- * Class lock held. */
-static inline int mid_segment_ok(const hak_mid_segment *s) {
-#if HAKMEM_DEBUG
-    uint32_t nfree = 0;
-    for (void *b = s->freelist; b; b = *(void **)b) {
-        hak_assert(hak_ss_of(b) == (uintptr_t)s);
-        hak_assert(*mid_state((hak_mid_segment *)s, b) == HAK_BLK_FREE);
-        hak_assert(++nfree <= s->carved);
-    }
-    hak_assert(s->carved <= s->capacity);
-    hak_assert(s->used + nfree == s->carved);
-#else
-    (void)s;
-#endif
-    return 1;
-}
 
 static unsigned mid_refill(unsigned c, void ***tail, unsigned max) {
     mid_class_pool *pool = &g_mid[c];

@@ -44,7 +44,7 @@ typedef struct hak_mid_segment {
     uint32_t cls;
     uint32_t bsize, capacity, carved, used;
     void *freelist;
-    struct hak_mid_segment *next, *prev;     /* class's partial list          */
+    struct hak_mid_segment *next, *prev;     /* class's partial list, or warm */
     uint32_t in_partial;
     uint8_t state[MID_STATE_SLOTS];
 } hak_mid_segment;

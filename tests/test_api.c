@@ -890,8 +890,9 @@ START_TEST(test_mid_warm_segments) {
         { "HAKMEM_MID_WARM=3", 2, 0, 4, 1 },
         /* every empty segment unmapped at once */
         { "HAKMEM_MID_WARM=0", 0, 1, 1, -1 },
-        /* the default keeps 4 */
-        { NULL, 2, 0, 5, 1 },
+        /* the default keeps 4 ("" does not parse: the default, whatever the caller's
+         * environment says) */
+        { "HAKMEM_MID_WARM=", 2, 0, 5, 1 },
     };
     char out[4096];
     for (unsigned i = 0; i < 3; i++) {

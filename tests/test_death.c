@@ -210,7 +210,8 @@ END_TEST
 
 /* Mid: 600 blocks of 2000 B fill a segment (480 blocks of 2 KiB) and start a
  * second.  All freed, the first segment is empty - on the warm list any Mid class
- * takes from (HAKMEM_MID_WARM, default 4) - and its blocks still say FREE. */
+ * takes from (HAKMEM_MID_WARM, default 4; run with 0 it is unmapped and the report
+ * is REASON_RELEASED) - and its blocks still say FREE. */
 START_TEST(test_double_free_mid_emptied) {
     enum { N = 600 };
     static void *v[N];
