@@ -182,7 +182,6 @@ static unsigned mid_take(hak_mid_segment *s, void ***tail, unsigned max) {
     return n;
 }
 
-
 static unsigned mid_refill(unsigned c, void ***tail, unsigned max) {
     mid_class_pool *pool = &g_mid[c];
     unsigned n = 0;

@@ -898,14 +898,14 @@ START_TEST(test_mid_warm_segments) {
     for (unsigned i = 0; i < 3; i++) {
         int st = scenario_run("mid-warm", k[i].env, out, sizeof out, 60);
         ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status 0x%x: [%s]",
-                      k[i].env ? k[i].env : "default", st, out);
+                      k[i].env, st, out);
         long emptied = -9, mapped = -9, live = -9;
         int same = -9;
         const char *r = strstr(out, "mid-warm ");
         ck_assert_msg(r && sscanf(r, "mid-warm emptied=%ld mapped_for_7k=%ld same_segment=%d "
                                   "live_after=%ld", &emptied, &mapped, &same, &live) == 4,
                       "no result: [%s]", out);
-        const char *env = k[i].env ? k[i].env : "default";
+        const char *env = k[i].env;
         ck_assert_msg(emptied == k[i].emptied, "%s: %ld emptied segments kept, expected %ld: [%s]",
                       env, emptied, k[i].emptied, out);
         ck_assert_msg(mapped == k[i].mapped, "%s: a 7 KiB block mapped %ld segments, expected %ld "
