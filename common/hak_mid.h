@@ -1,10 +1,11 @@
 /**
  * hak_mid.h - the Mid path: 1025 B .. 64 KiB, the same in every phase.
  *
- * 24 classes, four per power of two (<= 25% apart).  A Mid segment is a 1 MiB
- * region aligned to 1 MiB serving one class (registered as HAK_REG_MID); blocks start
- * MID_AREA_OFF into it.  Every Mid size is a multiple of 256, so each block start has
- * its own state byte at state[(p - area) >> MID_STATE_SHIFT]: no division anywhere.
+ * 28 classes, every 256 B to 4 KiB, then four per power of two (hak_size_class.h).
+ * A Mid segment is a 1 MiB region aligned to 1 MiB serving one class (registered as
+ * HAK_REG_MID); blocks start MID_AREA_OFF into it.  Every Mid size is a multiple of
+ * 256, so each block start has its own state byte at
+ * state[(p - area) >> MID_STATE_SHIFT]: no division anywhere.
  * A thread keeps a small TLS bin per class; bins refill from and flush to the
  * class's segments under the class lock.  A segment whose blocks all come back
  * leaves its class: it goes warm (pages kept) in one list every Mid class takes

@@ -8,7 +8,9 @@
  *             (the smallest block is 16 B: a free block holds its list link and the
  *             free key, hak_front.h; requests of 0..16 B get 16 B)
  *   Small-Mid 256,512,1024                        class c: size 256 << c, tag 0xb0|c
- *   Mid       1280 .. 65536, 4 classes per power of two (<= 25% apart), 24 classes
+ *   Mid       1280 .. 4096 every 256 B (the state granule; <= 12.5% apart above
+ *             2 KiB, where programs keep most of their Mid blocks), then 4 classes per
+ *             power of two to 65536 (<= 25% apart): 28 classes
  *   Large     > 65536: one mapping each (hak_large.c)
  *
  * Tiny and Small-Mid blocks live in 64 KiB slabs.  A class's granule is the largest
@@ -47,7 +49,7 @@
 #define HAK_TAG_NONE      0x00u   /* slab not assigned to any class */
 
 /* ---- Mid ------------------------------------------------------------------ */
-#define MID_NUM_CLASSES   24
+#define MID_NUM_CLASSES   28
 #define MID_MIN_SIZE      1025
 #define MID_MAX_SIZE      ((size_t)65536)
 
@@ -86,15 +88,19 @@ HAK_INLINE unsigned smallmid_size_to_class(size_t n) {
 }
 HAK_INLINE size_t smallmid_class_size(unsigned c) { return (size_t)SMALLMID_MIN_SIZE << c; }
 
-/* Mid class of n, MID_MIN_SIZE <= n <= MID_MAX_SIZE. */
+/* Mid class of n, MID_MIN_SIZE <= n <= MID_MAX_SIZE: every 256 B up to 4 KiB (the
+ * state-byte granule: classes 0..11 are 1280 .. 4096), then four per power of two. */
+#define MID_STEP_CLASSES  12                                 /* 1280 .. 4096       */
 HAK_INLINE unsigned mid_size_to_class(size_t n) {
     size_t m = n - 1;                                        /* >= 1024 */
-    unsigned k = (unsigned)(63 - __builtin_clzll((unsigned long long)m)); /* >= 10 */
+    if (m < 4096) return (unsigned)(m >> 8) - 4u;
+    unsigned k = (unsigned)(63 - __builtin_clzll((unsigned long long)m)); /* >= 12 */
     unsigned sub = (unsigned)(m >> (k - 2)) & 3u;
-    return (k - 10) * 4 + sub;
+    return MID_STEP_CLASSES + (k - 12) * 4 + sub;
 }
 HAK_INLINE size_t mid_class_size(unsigned c) {
-    unsigned k = 10 + c / 4, sub = c % 4;
+    if (c < MID_STEP_CLASSES) return (size_t)(c + 5) << 8;
+    unsigned k = 12 + (c - MID_STEP_CLASSES) / 4, sub = (c - MID_STEP_CLASSES) % 4;
     return (size_t)(5 + sub) << (k - 2);
 }
 

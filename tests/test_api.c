@@ -444,14 +444,14 @@ static void *slow_start_thread(void *arg) {
     static void *keep[SLOW_START_N];
     unsigned k = 0;
     count_refills(96, hak_front_bin(g_hak_size_route[96]), got, 5, keep, &k);
-    count_refills(4096, &t_hak_mid_bins[7], got + 5, 5, keep, &k);
+    count_refills(4096, &t_hak_mid_bins[mid_size_to_class(4096)], got + 5, 5, keep, &k);
     got[10] = hak_front_bin(g_hak_size_route[96])->cap;     /* this thread's, set by now */
     for (unsigned i = 0; i < k; i++) free(keep[i]);
     return NULL;
 }
 
 START_TEST(test_slow_start_refills) {
-    ck_assert_uint_eq(mid_class_size(7), 4096);
+    ck_assert_uint_eq(mid_class_size(mid_size_to_class(4096)), 4096);
     (void)hak_reclaim();                 /* no cached chain for the new thread to take */
     unsigned got[11];
     memset(got, 0xff, sizeof got);
