@@ -2,7 +2,10 @@
  * hak_mid.c - Mid path slow paths: segments, refill, flush, release.
  *
  * Lock order: a class lock, then the warm lock, then the registry lock (inside
- * hak_registry_*).
+ * hak_registry_*).  No path holds two class locks, so classes share them: class c
+ * takes lock c % MID_LOCKS.  fork() holds every hakmem lock at once (hak_life.c),
+ * and ThreadSanitizer's deadlock detector follows at most 64 locks held by one
+ * thread: one lock per class (28) took the phase18 total to 64 and TSan aborted.
  */
 #include "hak_mid.h"
 #include "hak_backend.h"
@@ -17,16 +20,16 @@
 
 HAK_TLS hak_tls_bin t_hak_mid_bins[MID_NUM_CLASSES];
 
+/* partial: class lock (mid_lock). */
 typedef struct mid_class_pool {
-    hak_lock_t lock;
     hak_mid_segment *partial;      /* segments with room and a block out       */
 } mid_class_pool;
 
-static mid_class_pool g_mid[MID_NUM_CLASSES] = {
-#define P { .lock = HAK_LOCK_INITIALIZER }
-    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
-#undef P
-};
+static mid_class_pool g_mid[MID_NUM_CLASSES];
+
+#define MID_LOCKS 14                                   /* classes c, c + 14 share */
+static hak_lock_t g_mid_lock[MID_LOCKS] = { [0 ... MID_LOCKS - 1] = HAK_LOCK_INITIALIZER };
+static hak_lock_t *mid_lock(unsigned c) { return &g_mid_lock[c % MID_LOCKS]; }
 
 /* Segments whose blocks all came back, any class's: most recently emptied first.
  * At most HAKMEM_MID_WARM of them; a class takes one before it maps a segment. */
@@ -185,7 +188,7 @@ static unsigned mid_take(hak_mid_segment *s, void ***tail, unsigned max) {
 static unsigned mid_refill(unsigned c, void ***tail, unsigned max) {
     mid_class_pool *pool = &g_mid[c];
     unsigned n = 0;
-    hak_lock(&pool->lock);
+    hak_lock(mid_lock(c));
     while (n < max) {
         hak_mid_segment *s = pool->partial;
         if (!s) {
@@ -197,13 +200,13 @@ static unsigned mid_refill(unsigned c, void ***tail, unsigned max) {
         if (!s->freelist && s->carved == s->capacity) partial_remove(pool, s);
         hak_assert_expensive(mid_segment_ok(s));
     }
-    hak_unlock(&pool->lock);
+    hak_unlock(mid_lock(c));
     return n;
 }
 
 static void mid_free_chain(unsigned c, void *head) {
     mid_class_pool *pool = &g_mid[c];
-    hak_lock(&pool->lock);
+    hak_lock(mid_lock(c));
     while (head) {
         void *next = *(void **)head;
         hak_mid_segment *s = mid_segment_of(head);
@@ -218,7 +221,7 @@ static void mid_free_chain(unsigned c, void *head) {
         }
         head = next;
     }
-    hak_unlock(&pool->lock);
+    hak_unlock(mid_lock(c));
 }
 
 void *hak_mid_alloc_slow(unsigned c) {
@@ -282,12 +285,12 @@ static unsigned mid_reclaim(void) {
 }
 
 static void mid_fork_prepare(void) {
-    for (unsigned c = 0; c < MID_NUM_CLASSES; c++) hak_lock(&g_mid[c].lock);
+    for (unsigned i = 0; i < MID_LOCKS; i++) hak_lock(&g_mid_lock[i]);
     hak_lock(&g_mid_warm.lock);
 }
 static void mid_fork_parent(void) {
     hak_unlock(&g_mid_warm.lock);
-    for (unsigned c = MID_NUM_CLASSES; c-- > 0;) hak_unlock(&g_mid[c].lock);
+    for (unsigned i = MID_LOCKS; i-- > 0;) hak_unlock(&g_mid_lock[i]);
 }
 static void mid_fork_child(void) { mid_fork_parent(); }
 
