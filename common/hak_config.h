@@ -24,6 +24,10 @@
  * covers definitions, not declarations), so it is read with one RIP-relative load,
  * not a load of its GOT entry first. */
 #define HAK_HIDDEN   __attribute__((visibility("hidden")))
+/* A zero-initialised variable of a file that also defines a sparse array: kept in
+ * .data, so that it does not land on a page of its own beside the array in .bss
+ * (the Makefile links those files last: SPARSE_SRCS). */
+#define HAK_NOT_BSS  __attribute__((section(".data.hakmem")))
 
 /* Every thread-local of the allocator uses the initial-exec model: no
  * __tls_get_addr call (which may allocate) on any path. */

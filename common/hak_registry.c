@@ -8,7 +8,7 @@
 #include <errno.h>
 
 uintptr_t *g_hak_reg_root[REG_ROOT_SIZE];
-static hak_lock_t g_reg_lock = HAK_LOCK_INITIALIZER;
+static hak_lock_t g_reg_lock HAK_NOT_BSS = HAK_LOCK_INITIALIZER;
 
 /* Caller holds g_reg_lock. */
 static uintptr_t *reg_leaf(uintptr_t chunk) {

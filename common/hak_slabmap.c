@@ -18,7 +18,7 @@ uintptr_t g_hak_slabmap[SLABMAP_ROOT_SIZE] = { E64(0) E64(64) E64(128) E64(192) 
 #undef E4
 #undef E16
 #undef E64
-static hak_lock_t g_slabmap_lock = HAK_LOCK_INITIALIZER;
+static hak_lock_t g_slabmap_lock HAK_NOT_BSS = HAK_LOCK_INITIALIZER;
 
 int hak_slabmap_reserve(uintptr_t ss_base) {
     uintptr_t r = ss_base >> SLABMAP_ROOT_SHIFT;

@@ -35,8 +35,9 @@
  * is at entry + (p >> SLAB_SHIFT) with no mask (hak_slabmap_leaf turns it back
  * into the leaf).  The entries are set by the static initializer
  * (relocations applied by the loader, before any code of the process runs).  The
- * root is kept small - 256 entries, 2 KiB of data and 6 KiB of relocation records
- * in every process's RSS - by big leaves: with 4096 entries (64 GiB leaves) the
+ * root is kept small - 256 entries, 2 KiB of data and 6 KiB of RELA records in
+ * every process's RSS (80 bytes where the Makefile can pack them: DT_RELR) - by big
+ * leaves: with 4096 entries (64 GiB leaves) the
  * root cost 128 KiB of RSS, most of libhakmem.so's share of a small process.
  * (Offsets from the zero leaf in bss would cost nothing at load time but two
  * instructions per free, 1 Ir per call in `make bench`.) */
