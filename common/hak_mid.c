@@ -1,7 +1,7 @@
 /**
- * hak_mid.c - Mid path slow paths: segments, refill, flush, release.
+ * hak_mid.c - Mid path slow paths: segments and their spans, refill, flush, release.
  *
- * Lock order: a class lock, then the warm lock, then the registry lock (inside
+ * Lock order: a class lock, then the segment lock, then the registry lock (inside
  * hak_registry_*).  No path holds two class locks, so classes share them: class c
  * takes lock c % MID_LOCKS.  fork() holds every hakmem lock at once (hak_life.c),
  * and ThreadSanitizer's deadlock detector follows at most 64 locks held by one
@@ -23,8 +23,15 @@ HAK_TLS hak_tls_bin t_hak_mid_bins[MID_NUM_CLASSES];
 
 /* partial: class lock (mid_lock). */
 typedef struct mid_class_pool {
-    hak_mid_segment *partial;      /* segments with room and a block out       */
+    hak_mid_span *partial;         /* runs with room and a block out           */
+    unsigned runs;                 /* runs taken so far: the next one's length */
 } mid_class_pool;
+
+/* The length of a class's next run: 1 span for its first, then 2, 4, 8, and a
+ * whole segment's 15 from its fifth on. */
+static unsigned mid_run_spans(unsigned runs) {
+    return runs >= 4 ? MID_SPANS : 1u << runs;
+}
 
 static mid_class_pool g_mid[MID_NUM_CLASSES];
 
@@ -32,13 +39,16 @@ static mid_class_pool g_mid[MID_NUM_CLASSES];
 static hak_lock_t g_mid_lock[MID_LOCKS] = { [0 ... MID_LOCKS - 1] = HAK_LOCK_INITIALIZER };
 static hak_lock_t *mid_lock(unsigned c) { return &g_mid_lock[c % MID_LOCKS]; }
 
-/* Segments whose blocks all came back, any class's: most recently emptied first.
- * At most HAKMEM_MID_WARM of them; a class takes one before it maps a segment. */
+/* Segments, under one lock: those with free spans and used ones (open, most
+ * recently opened first), and those whose spans are all free (warm, most recently
+ * emptied first; at most HAKMEM_MID_WARM of them; a class takes a run of an open
+ * segment, then of a warm one, before it maps a segment). */
 static struct {
     hak_lock_t lock;
-    hak_mid_segment *head, *tail;
-    unsigned n;
-} g_mid_warm = { .lock = HAK_LOCK_INITIALIZER };
+    hak_mid_segment *open;
+    hak_mid_segment *head, *tail;                     /* warm */
+    unsigned n;                                       /* warm */
+} g_mid_seg = { .lock = HAK_LOCK_INITIALIZER };
 
 static uint32_t mid_tls_cap(unsigned c) {
     size_t cap = 32768 / mid_class_size(c);
@@ -49,41 +59,52 @@ static void mid_thread_init(void) {
     for (unsigned c = 0; c < MID_NUM_CLASSES; c++) t_hak_mid_bins[c].cap = mid_tls_cap(c);
 }
 
-static void partial_push(mid_class_pool *pool, hak_mid_segment *s) {
-    s->prev = NULL;
-    s->next = pool->partial;
-    if (pool->partial) pool->partial->prev = s;
-    pool->partial = s;
-    s->in_partial = 1;
+static void partial_push(mid_class_pool *pool, hak_mid_span *sp) {
+    sp->prev = NULL;
+    sp->next = pool->partial;
+    if (pool->partial) pool->partial->prev = sp;
+    pool->partial = sp;
+    sp->in_partial = 1;
 }
 
-static void partial_remove(mid_class_pool *pool, hak_mid_segment *s) {
-    if (s->prev) s->prev->next = s->next; else pool->partial = s->next;
-    if (s->next) s->next->prev = s->prev;
-    s->next = s->prev = NULL;
-    s->in_partial = 0;
+static void partial_remove(mid_class_pool *pool, hak_mid_span *sp) {
+    if (sp->prev) sp->prev->next = sp->next; else pool->partial = sp->next;
+    if (sp->next) sp->next->prev = sp->prev;
+    sp->next = sp->prev = NULL;
+    sp->in_partial = 0;
 }
 
-/* DEBUG builds: the invariant above hak_mid_segment, by walking the freelist and
- * every state slot (a slot that is not a carved block's start is NEVER: what a
- * class taking the segment next relies on).  Class lock held. */
-static inline int mid_segment_ok(const hak_mid_segment *s) {
+static hak_mid_segment *mid_segment_of_span(const hak_mid_span *sp) {
+    return (hak_mid_segment *)hak_ss_of(sp);
+}
+static char *mid_span_base(const hak_mid_span *sp) {
+    hak_mid_segment *s = mid_segment_of_span(sp);
+    return (char *)s + MID_AREA_OFF + ((uintptr_t)(sp - s->span) << MID_SPAN_SHIFT);
+}
+
+/* DEBUG builds: the invariant above hak_mid_span, by walking the freelist and
+ * every state slot of the run (a slot that is not a carved block's start is NEVER:
+ * what a class taking the spans next relies on).  Class lock held. */
+static inline int mid_run_ok(hak_mid_span *sp) {
 #if HAKMEM_DEBUG
+    hak_mid_segment *s = mid_segment_of_span(sp);
+    char *base = mid_span_base(sp);
     uint32_t nfree = 0;
-    for (void *b = s->freelist; b; b = *(void **)b) {
-        hak_assert(hak_ss_of(b) == (uintptr_t)s);
-        hak_assert(*mid_state((hak_mid_segment *)s, b) == HAK_BLK_FREE);
-        hak_assert(++nfree <= s->carved);
+    hak_assert(&s->span[sp->first] == sp && sp->nspans >= 1);
+    for (void *b = sp->freelist; b; b = *(void **)b) {
+        hak_assert(mid_span_of(s, b) == sp);
+        hak_assert(*mid_state(s, b) == HAK_BLK_FREE);
+        hak_assert(++nfree <= sp->carved);
     }
-    hak_assert(s->carved <= s->capacity);
-    hak_assert(s->used + nfree == s->carved);
-    for (uintptr_t j = 0; j < MID_STATE_SLOTS; j++) {
-        uintptr_t off = j << MID_STATE_SHIFT;
-        if (off % s->bsize != 0 || off / s->bsize >= s->carved)
-            hak_assert(__atomic_load_n(&s->state[j], __ATOMIC_RELAXED) == HAK_BLK_NEVER);
+    hak_assert(sp->carved <= sp->capacity);
+    hak_assert(sp->used + nfree == sp->carved);
+    uintptr_t len = (uintptr_t)sp->nspans << MID_SPAN_SHIFT;
+    for (uintptr_t off = 0; off < len; off += (uintptr_t)1 << MID_STATE_SHIFT) {
+        if (off % sp->bsize != 0 || off / sp->bsize >= sp->carved)
+            hak_assert(__atomic_load_n(mid_state(s, base + off), __ATOMIC_RELAXED) == HAK_BLK_NEVER);
     }
 #else
-    (void)s;
+    (void)sp;
 #endif
     return 1;
 }
@@ -93,39 +114,38 @@ static void mid_segment_unmap(hak_mid_segment *s) {
     hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
 }
 
-static void mid_segment_class(hak_mid_segment *s, unsigned c) {
+/* Segment lock held. */
+static void open_push(hak_mid_segment *s) {
+    s->prev = NULL;
+    s->next = g_mid_seg.open;
+    if (s->next) s->next->prev = s;
+    g_mid_seg.open = s;
+    s->in_open = 1;
+}
+static void open_remove(hak_mid_segment *s) {
+    if (s->prev) s->prev->next = s->next; else g_mid_seg.open = s->next;
+    if (s->next) s->next->prev = s->prev;
     s->next = s->prev = NULL;
-    s->cls = c;
-    s->bsize = (uint32_t)mid_class_size(c);
-    s->capacity = (uint32_t)(MID_AREA_SIZE / s->bsize);
+    s->in_open = 0;
+}
+static void warm_remove(hak_mid_segment *s) {
+    if (s->prev) s->prev->next = s->next; else g_mid_seg.head = s->next;
+    if (s->next) s->next->prev = s->prev; else g_mid_seg.tail = s->prev;
+    s->next = s->prev = NULL;
+    g_mid_seg.n--;
 }
 
-/* Give a segment to class c: a warm one (its blocks' state bytes back to NEVER,
- * nothing carved, its area inaccessible again under memcheck), else a new mapping
- * (its header complete before the registry names it).  Class lock held. */
-static hak_mid_segment *mid_segment_get(unsigned c) {
-    hak_lock(&g_mid_warm.lock);
-    hak_mid_segment *s = g_mid_warm.head;
-    if (s) {
-        g_mid_warm.head = s->next;
-        if (s->next) s->next->prev = NULL; else g_mid_warm.tail = NULL;
-        g_mid_warm.n--;
-    }
-    hak_unlock(&g_mid_warm.lock);
-    if (s) {
-        hak_assert(s->cls == MID_NO_CLASS && s->used == 0);
-        memset(s->state, HAK_BLK_NEVER, sizeof s->state);
-        hak_track_noaccess((char *)s + MID_AREA_OFF, MID_AREA_SIZE);
-        s->carved = 0;
-        s->freelist = NULL;
-        mid_segment_class(s, c);
-        return s;
-    }
-    s = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_MID);
+/* A new segment, every span free, its header complete before the registry names it. */
+static hak_mid_segment *mid_segment_map(unsigned c) {
+    hak_mid_segment *s = hak_os_map(SS_SIZE, SS_SIZE, HAK_OS_MID);
     if (!s) return NULL;
     hak_track_defined(s, sizeof(*s));
     s->magic = MID_SEG_MAGIC;
-    mid_segment_class(s, c);
+    s->free_mask = MID_SPANS_ALL;
+    for (unsigned k = 0; k < MID_SPANS; k++) {
+        s->span[k].cls = MID_NO_CLASS;
+        s->span[k].first = (uint8_t)k;
+    }
     if (hak_registry_set((uintptr_t)s, SS_SIZE, s, HAK_REG_MID) != 0) {
         hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
         return NULL;
@@ -134,54 +154,131 @@ static hak_mid_segment *mid_segment_get(unsigned c) {
     return s;
 }
 
-/* Every block of s is back (class lock held, s off the partial list): s goes warm,
+/* The first of k contiguous free spans of s, or -1.  Segment lock held. */
+static int mid_find_run(const hak_mid_segment *s, unsigned k) {
+    unsigned want = (1u << k) - 1;
+    for (unsigned f = 0; f + k <= MID_SPANS; f++)
+        if (((s->free_mask >> f) & want) == want) return (int)f;
+    return -1;
+}
+
+/* Give class c a run of k spans: the lowest fitting free spans of an open segment
+ * (the first few tried), else of a warm one, else of a new mapping.  (Taking a
+ * shorter run of an open segment before mapping one made a 1025-65536 B churn's
+ * peak 7% higher: it scatters more classes over more segments.)  Spans a run
+ * had before get their state bytes back to NEVER and their area inaccessible again
+ * under memcheck.  Class lock held. */
+#define MID_OPEN_TRIES 4
+static hak_mid_span *mid_run_get(unsigned c, unsigned k) {
+    hak_lock(&g_mid_seg.lock);
+    hak_mid_segment *s = g_mid_seg.open;
+    int f = -1;
+    for (unsigned t = 0; s && t < MID_OPEN_TRIES; t++, s = s->next)
+        if ((f = mid_find_run(s, k)) >= 0) break;
+    if (f < 0 && (s = g_mid_seg.head) != NULL) {
+        warm_remove(s);
+        open_push(s);
+        f = 0;
+    }
+    if (f < 0) {
+        hak_unlock(&g_mid_seg.lock);
+        if (!(s = mid_segment_map(c))) return NULL;
+        hak_lock(&g_mid_seg.lock);
+        open_push(s);
+        f = 0;
+    }
+    unsigned bits = ((1u << k) - 1) << f;
+    s->free_mask = (uint16_t)(s->free_mask & ~bits);
+    if (!s->free_mask) open_remove(s);
+    hak_mid_span *sp = &s->span[f];
+    uint8_t dirty[MID_SPANS];
+    for (unsigned i = (unsigned)f; i < (unsigned)f + k; i++) {
+        hak_assert(s->span[i].cls == MID_NO_CLASS && s->span[i].first == i);
+        s->span[i].cls = c;
+        s->span[i].first = (uint8_t)f;
+        dirty[i] = s->span[i].dirty;
+        s->span[i].dirty = 1;
+    }
+    sp->nspans = (uint8_t)k;
+    hak_unlock(&g_mid_seg.lock);
+    for (unsigned i = (unsigned)f; i < (unsigned)f + k; i++) {
+        if (!dirty[i]) continue;
+        char *base = (char *)s + MID_AREA_OFF + ((uintptr_t)i << MID_SPAN_SHIFT);
+        memset(mid_state(s, base), HAK_BLK_NEVER, MID_SPAN_SIZE >> MID_STATE_SHIFT);
+        hak_track_noaccess(base, MID_SPAN_SIZE);
+    }
+    sp->bsize = (uint32_t)mid_class_size(c);
+    sp->capacity = (uint32_t)(((uintptr_t)k << MID_SPAN_SHIFT) / sp->bsize);
+    sp->carved = 0;
+    sp->used = 0;
+    sp->freelist = NULL;
+    sp->next = sp->prev = NULL;
+    return sp;
+}
+
+/* Every block of run sp is back (class lock held, sp off the partial list): its
+ * spans go back to the segment; a segment whose spans are then all free goes warm,
  * and beyond the budget the least recently emptied warm segment is unmapped.  A
- * stale pointer into a warm segment still finds its block FREE (a double free),
- * into an unmapped one the registry's tombstone; once another class has taken the
- * segment, it finds NEVER (an invalid pointer) or - at a block start of the new
- * class, handed out - ALLOC, and that free goes through: the reuse every allocator
- * has, here across classes as well. */
-static void mid_segment_retire(hak_mid_segment *s) {
-    hak_assert_expensive(mid_segment_ok(s));
+ * stale pointer into a free span still finds its block FREE (a double free), into
+ * an unmapped segment the registry's tombstone; once another run has the span, it
+ * finds NEVER (an invalid pointer) or - at a block start of the new run, handed out
+ * - ALLOC, and that free goes through: the reuse every allocator has, here across
+ * classes as well. */
+static void mid_run_put(hak_mid_span *sp) {
+    hak_assert_expensive(mid_run_ok(sp));
+    hak_mid_segment *s = mid_segment_of_span(sp);
+    unsigned f = (unsigned)(sp - s->span), k = sp->nspans;
     unsigned budget = (unsigned)hak_option(HAK_OPT_MID_WARM);
     hak_mid_segment *victim = NULL;
-    hak_lock(&g_mid_warm.lock);
-    s->cls = MID_NO_CLASS;
-    s->prev = NULL;
-    s->next = g_mid_warm.head;
-    if (s->next) s->next->prev = s; else g_mid_warm.tail = s;
-    g_mid_warm.head = s;
-    if (++g_mid_warm.n > budget) {
-        victim = g_mid_warm.tail;
-        g_mid_warm.tail = victim->prev;
-        if (victim->prev) victim->prev->next = NULL; else g_mid_warm.head = NULL;
-        g_mid_warm.n--;
+    hak_lock(&g_mid_seg.lock);
+    for (unsigned i = f; i < f + k; i++) {
+        s->span[i].cls = MID_NO_CLASS;
+        s->span[i].first = (uint8_t)i;
     }
-    hak_unlock(&g_mid_warm.lock);
+    int was_full = s->free_mask == 0;
+    s->free_mask = (uint16_t)(s->free_mask | (((1u << k) - 1) << f));
+    if (s->free_mask == MID_SPANS_ALL) {
+        if (!was_full) open_remove(s);
+        s->prev = NULL;
+        s->next = g_mid_seg.head;
+        if (s->next) s->next->prev = s; else g_mid_seg.tail = s;
+        g_mid_seg.head = s;
+        if (++g_mid_seg.n > budget) {
+            victim = g_mid_seg.tail;
+            warm_remove(victim);
+        }
+    } else if (was_full) {
+        open_push(s);
+    }
+    hak_unlock(&g_mid_seg.lock);
     if (victim) mid_segment_unmap(victim);
 }
 
 /* Class lock held. */
-static unsigned mid_take(hak_mid_segment *s, void ***tail, unsigned max) {
+static unsigned mid_take(hak_mid_span *sp, void ***tail, unsigned max) {
     void **link = *tail;
     unsigned n = 0;
-    while (n < max && s->freelist) {
-        void *b = s->freelist;
-        s->freelist = *(void **)b;
+    while (n < max && sp->freelist) {
+        void *b = sp->freelist;
+        sp->freelist = *(void **)b;
         *link = b;
         link = (void **)b;
         n++;
     }
-    while (n < max && s->carved < s->capacity) {
-        void *b = (char *)s + MID_AREA_OFF + (uintptr_t)s->carved * s->bsize;
-        __atomic_store_n(mid_state(s, b), (uint8_t)HAK_BLK_FREE, __ATOMIC_RELAXED);
-        hak_track_undefined(b, sizeof(void *));                /* its link word */
-        s->carved++;
-        *link = b;
-        link = (void **)b;
-        n++;
+    if (n < max && sp->carved < sp->capacity) {
+        hak_mid_segment *s = mid_segment_of_span(sp);
+        char *base = mid_span_base(sp);
+        while (n < max && sp->carved < sp->capacity) {
+            void *b = base + (uintptr_t)sp->carved * sp->bsize;
+            __atomic_store_n(mid_state(s, b), (uint8_t)HAK_BLK_FREE, __ATOMIC_RELAXED);
+            hak_track_undefined(b, sizeof(void *));            /* its link word */
+            sp->carved++;
+            *link = b;
+            link = (void **)b;
+            n++;
+        }
     }
-    s->used += n;
+    sp->used += n;
     *tail = link;
     return n;
 }
@@ -191,15 +288,16 @@ static unsigned mid_refill(unsigned c, void ***tail, unsigned max) {
     unsigned n = 0;
     hak_lock(mid_lock(c));
     while (n < max) {
-        hak_mid_segment *s = pool->partial;
-        if (!s) {
-            s = mid_segment_get(c);
-            if (!s) break;
-            partial_push(pool, s);
+        hak_mid_span *sp = pool->partial;
+        if (!sp) {
+            sp = mid_run_get(c, mid_run_spans(pool->runs));
+            if (!sp) break;
+            if (pool->runs < 4) pool->runs++;
+            partial_push(pool, sp);
         }
-        n += mid_take(s, tail, max - n);
-        if (!s->freelist && s->carved == s->capacity) partial_remove(pool, s);
-        hak_assert_expensive(mid_segment_ok(s));
+        n += mid_take(sp, tail, max - n);
+        if (!sp->freelist && sp->carved == sp->capacity) partial_remove(pool, sp);
+        hak_assert_expensive(mid_run_ok(sp));
     }
     hak_unlock(mid_lock(c));
     return n;
@@ -210,15 +308,16 @@ static void mid_free_chain(unsigned c, void *head) {
     hak_lock(mid_lock(c));
     while (head) {
         void *next = *(void **)head;
-        hak_mid_segment *s = mid_segment_of(head);
-        *(void **)head = s->freelist;
-        s->freelist = head;
-        s->used--;
-        if (s->used == 0) {
-            if (s->in_partial) partial_remove(pool, s);
-            mid_segment_retire(s);
-        } else if (!s->in_partial) {
-            partial_push(pool, s);
+        hak_mid_span *sp = mid_span_of(mid_segment_of(head), head);
+        hak_assert(sp->cls == c);
+        *(void **)head = sp->freelist;
+        sp->freelist = head;
+        sp->used--;
+        if (sp->used == 0) {
+            if (sp->in_partial) partial_remove(pool, sp);
+            mid_run_put(sp);
+        } else if (!sp->in_partial) {
+            partial_push(pool, sp);
         }
         head = next;
     }
@@ -270,11 +369,11 @@ static void mid_thread_exit(void) {
 }
 
 static unsigned mid_reclaim(void) {
-    hak_lock(&g_mid_warm.lock);
-    hak_mid_segment *s = g_mid_warm.head;
-    g_mid_warm.head = g_mid_warm.tail = NULL;
-    g_mid_warm.n = 0;
-    hak_unlock(&g_mid_warm.lock);
+    hak_lock(&g_mid_seg.lock);
+    hak_mid_segment *s = g_mid_seg.head;
+    g_mid_seg.head = g_mid_seg.tail = NULL;
+    g_mid_seg.n = 0;
+    hak_unlock(&g_mid_seg.lock);
     unsigned released = 0;
     while (s) {
         hak_mid_segment *next = s->next;
@@ -287,10 +386,10 @@ static unsigned mid_reclaim(void) {
 
 static void mid_fork_prepare(void) {
     for (unsigned i = 0; i < MID_LOCKS; i++) hak_lock(&g_mid_lock[i]);
-    hak_lock(&g_mid_warm.lock);
+    hak_lock(&g_mid_seg.lock);
 }
 static void mid_fork_parent(void) {
-    hak_unlock(&g_mid_warm.lock);
+    hak_unlock(&g_mid_seg.lock);
     for (unsigned i = MID_LOCKS; i-- > 0;) hak_unlock(&g_mid_lock[i]);
 }
 static void mid_fork_child(void) { mid_fork_parent(); }

@@ -2,15 +2,21 @@
  * hak_mid.h - the Mid path: 1025 B .. 64 KiB, the same in every phase.
  *
  * 28 classes, every 256 B to 4 KiB, then four per power of two (hak_size_class.h).
- * A Mid segment is a 1 MiB region aligned to 1 MiB serving one class (registered as
- * HAK_REG_MID); blocks start MID_AREA_OFF into it.  Every Mid size is a multiple of
- * 256, so each block start has its own state byte at
- * state[(p - area) >> MID_STATE_SHIFT]: no division anywhere.
+ * A Mid segment is a 1 MiB region aligned to 1 MiB (registered as HAK_REG_MID);
+ * its area, MID_AREA_OFF into it, is cut into MID_SPANS spans of 64 KiB.  A class
+ * takes a run of contiguous spans at a time - 1 span for its first run, then 2, 4,
+ * 8, and whole segments (15) from its fifth - so the classes a program touches a
+ * little share segments and their header pages (python3 -c pass touches 22 Mid
+ * classes; with a segment per class that was 22 header pages), while a class with
+ * many blocks wastes no more at run ends than a segment per class did.  Every Mid
+ * size is a multiple of 256 and every span starts at a multiple of 256, so each
+ * block start has its own state byte at state[(p - area) >> MID_STATE_SHIFT]: no
+ * division anywhere.
  * A thread keeps a small TLS bin per class; bins refill from and flush to the
- * class's segments under the class lock.  A segment whose blocks all come back
- * leaves its class: it goes warm (pages kept) in one list every Mid class takes
- * from before it maps a segment, up to HAKMEM_MID_WARM segments; beyond that the
- * least recently emptied is unmapped.
+ * class's runs under the class lock.  A run whose blocks all come back goes back to
+ * its segment; a segment whose spans are all free goes warm (pages kept) in one
+ * list, up to HAKMEM_MID_WARM segments; beyond that the least recently emptied is
+ * unmapped.
  */
 #ifndef HAK_MID_H
 #define HAK_MID_H
@@ -25,32 +31,58 @@
 
 #define MID_AREA_OFF     ((uintptr_t)1 << 16)                         /* 65536     */
 #define MID_AREA_SIZE    (SS_SIZE - MID_AREA_OFF)                      /* 983040    */
+#define MID_SPAN_SHIFT   16                                            /* 64 KiB    */
+#define MID_SPAN_SIZE    ((uintptr_t)1 << MID_SPAN_SHIFT)              /* 65536     */
+#define MID_SPANS        (MID_AREA_SIZE >> MID_SPAN_SHIFT)             /* 15        */
+#define MID_SPANS_ALL    ((1u << MID_SPANS) - 1)                       /* 0x7fff    */
 #define MID_STATE_SHIFT  8                                             /* 256 B     */
 #define MID_STATE_SLOTS  (MID_AREA_SIZE >> MID_STATE_SHIFT)            /* 3840      */
 #define MID_SEG_MAGIC    0x4449484bu                                   /* "KHID"    */
-#define MID_NO_CLASS     0xffffffffu                                   /* warm      */
+#define MID_NO_CLASS     0xffffffffu                                   /* free span */
 
 /**
- * hak_mid_segment - header at the base of a Mid segment.
- * Invariant: used + |freelist| == carved <= capacity; state slot of block i is NEVER
- * iff i >= carved; ALLOC only while in user hands.  A segment is in its class's
- * partial list (in_partial) while it has room and a block out, in the warm list
- * (cls == MID_NO_CLASS, used == 0) once every block is back, or in neither (full).
- * Writers: class lock for every field except state bytes of blocks out of the
- * segment, which belong to whoever holds the block; the warm lock for next / prev
- * and cls while the segment is warm (no class lock reaches it then).
+ * hak_mid_span - one 64 KiB span of a segment.  The first span of a run describes
+ * the run (nspans spans serving class cls); every span of a run names its first
+ * span (`first`), a free span itself.
+ * Invariant (a run): used + |freelist| == carved <= capacity; the state slot of a
+ * block start i of the run is NEVER iff i >= carved, every other slot of the run
+ * NEVER; ALLOC only while in user hands.  A run is in its class's partial list
+ * (in_partial) while it has room and a block out, or in none (full); a free span
+ * (cls == MID_NO_CLASS) is a bit in its segment's free_mask.
+ * Writers: the segment lock for cls, first, nspans and dirty (a span changes hands
+ * under it); the lock of class cls for the other fields of a run, except state
+ * bytes of blocks out of the run, which belong to whoever holds the block.
+ */
+typedef struct hak_mid_span {
+    uint32_t cls;
+    uint32_t bsize, capacity, carved, used;
+    uint8_t in_partial;
+    uint8_t first;                           /* index of the run's first span   */
+    uint8_t nspans;                          /* run length (first span)         */
+    uint8_t dirty;                           /* a run had it: states not NEVER  */
+    void *freelist;
+    struct hak_mid_span *next, *prev;        /* class's partial list            */
+} hak_mid_span;
+
+/**
+ * hak_mid_segment - header at the base of a Mid segment: its spans, then the state
+ * bytes (those of spans 0..12 on the header's first page; spans are handed out
+ * lowest first).
+ * A segment is in the open list (some spans free, some not), in the warm list
+ * (every span free), or in neither (no span free).
+ * Writers: the segment lock (hak_mid.c) for free_mask, in_open, next / prev.
  */
 typedef struct hak_mid_segment {
     uint32_t magic;
-    uint32_t cls;
-    uint32_t bsize, capacity, carved, used;
-    void *freelist;
-    struct hak_mid_segment *next, *prev;     /* class's partial list, or warm */
-    uint32_t in_partial;
+    uint16_t free_mask;                      /* bit k: span k has no class      */
+    uint16_t in_open;
+    struct hak_mid_segment *next, *prev;     /* open list, or warm list         */
+    hak_mid_span span[MID_SPANS];
     uint8_t state[MID_STATE_SLOTS];
 } hak_mid_segment;
 
 _Static_assert(sizeof(hak_mid_segment) <= MID_AREA_OFF, "Mid header fits before the area");
+_Static_assert(MID_SPANS <= 16, "free_mask has a bit per span");
 
 extern HAK_TLS hak_tls_bin t_hak_mid_bins[MID_NUM_CLASSES];
 
@@ -65,6 +97,12 @@ HAK_INLINE hak_mid_segment *mid_segment_of(const void *p) {
 
 HAK_INLINE uint8_t *mid_state(hak_mid_segment *s, const void *p) {
     return &s->state[((uintptr_t)p - (uintptr_t)s - MID_AREA_OFF) >> MID_STATE_SHIFT];
+}
+
+/* The run of p, a pointer inside segment s's area (its first span). */
+HAK_INLINE hak_mid_span *mid_span_of(hak_mid_segment *s, const void *p) {
+    hak_mid_span *sp = &s->span[((uintptr_t)p - (uintptr_t)s - MID_AREA_OFF) >> MID_SPAN_SHIFT];
+    return &s->span[sp->first];
 }
 
 HAK_INLINE void *mid_alloc_class(unsigned c) {
@@ -96,7 +134,7 @@ HAK_INLINE void mid_check(hak_mid_segment *s, void *p, const char *api, int rele
 
 HAK_INLINE void mid_free(hak_mid_segment *s, void *p, const char *api) {
     mid_check(s, p, api, 1);
-    unsigned c = s->cls;
+    unsigned c = mid_span_of(s, p)->cls;
     hak_tls_bin *b = &t_hak_mid_bins[c];
     HAK_STAT_HOT_INC(mid[c].frees);
     if (hak_unlikely(b->count >= b->cap)) { hak_mid_free_slow(p, c); return; }

@@ -919,6 +919,42 @@ START_TEST(test_mid_warm_segments) {
 }
 END_TEST
 
+/* Run by "--hak-scenario mid-share" in a fresh process: one block each of eight
+ * Mid classes no start-up allocation uses.  A class's first run is one 64 KiB span,
+ * so the eight share a segment (with a segment per class they took eight). */
+int hak_test_mid_share(void) {
+    static const size_t sizes[] = { 5000, 6000, 9000, 11000, 13000, 20000, 30000, 50000 };
+    void *p[8];
+    long base = mid_segments_now();
+    for (unsigned i = 0; i < 8; i++)
+        if (!(p[i] = malloc(hide_size(sizes[i])))) return 4;
+    long mapped = mid_segments_now() - base;
+    unsigned distinct = 0;
+    for (unsigned i = 0; i < 8; i++) {
+        unsigned j = 0;
+        while (j < i && hak_ss_of(p[j]) != hak_ss_of(p[i])) j++;
+        distinct += j == i;
+    }
+    fprintf(stderr, "mid-share mapped=%ld segments=%u\n", mapped, distinct);
+    for (unsigned i = 0; i < 8; i++) free(p[i]);
+    return 0;
+}
+
+START_TEST(test_mid_classes_share_segments) {
+    char out[4096];
+    int st = scenario_run("mid-share", "HAKMEM_MID_WARM=4", out, sizeof out, 60);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x: [%s]", st, out);
+    long mapped = -9;
+    unsigned segments = 99;
+    const char *r = strstr(out, "mid-share ");
+    ck_assert_msg(r && sscanf(r, "mid-share mapped=%ld segments=%u", &mapped, &segments) == 2,
+                  "no result: [%s]", out);
+    ck_assert_msg(mapped <= 1 && segments <= 2, "eight Mid classes' first blocks mapped %ld "
+                  "segments and lie in %u (a first run is one span; the classes share): [%s]",
+                  mapped, segments, out);
+}
+END_TEST
+
 Suite *api_suite(void) {
     Suite *s = suite_create("api");
     TCase *tc = tcase_create("glibc_semantics");
@@ -954,6 +990,7 @@ Suite *api_suite(void) {
     tc = tcase_create("mid");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_mid_warm_segments);
+    tcase_add_test(tc, test_mid_classes_share_segments);
     suite_add_tcase(s, tc);
     tc = tcase_create("BUG_large_cache_alignment");
     tcase_add_test(tc, test_BUG_memalign_2mib_from_large_cache);

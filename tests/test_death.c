@@ -341,6 +341,10 @@ int hak_test_scenario(const char *name) {
         extern int hak_test_mid_warm(void);
         return hak_test_mid_warm();
     }
+    if (strcmp(name, "mid-share") == 0) {
+        extern int hak_test_mid_share(void);
+        return hak_test_mid_share();
+    }
     if (strcmp(name, "stats") == 0) {
         extern int hak_test_stats_workload(void);
         return hak_test_stats_workload();
