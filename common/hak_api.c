@@ -114,7 +114,7 @@ static size_t hak_usable_checked(const void *p, const char *api) {
     case HAK_REG_MID: {
         hak_mid_segment *s = (hak_mid_segment *)hak_reg_header(e);
         mid_check(s, (void *)p, api, 0);
-        return mid_span_of(s, p)->bsize;
+        return mid_class_size(mid_class_of(s, p, api));
     }
     case HAK_REG_LARGE:
         return hak_large_usable((hak_large_hdr *)hak_reg_header(e), p, api);

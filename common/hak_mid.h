@@ -75,7 +75,7 @@ typedef struct hak_mid_span {
 typedef struct hak_mid_segment {
     uint32_t magic;
     uint16_t free_mask;                      /* bit k: span k has no class      */
-    uint16_t in_open;
+    uint16_t in_open;                        /* (for a debugger)                */
     struct hak_mid_segment *next, *prev;     /* open list, or warm list         */
     hak_mid_span span[MID_SPANS];
     uint8_t state[MID_STATE_SLOTS];
@@ -132,9 +132,19 @@ HAK_INLINE void mid_check(hak_mid_segment *s, void *p, const char *api, int rele
     if (release) __atomic_store_n(st, (uint8_t)HAK_BLK_FREE, __ATOMIC_RELAXED);
 }
 
+/* The class of live block p (mid_check passed).  A block whose run has gone back
+ * to its segment cannot be ALLOC unless two threads freed one of its siblings at
+ * once (both passed the state check): reported as the double free it is, not a
+ * bin index out of range. */
+HAK_INLINE unsigned mid_class_of(hak_mid_segment *s, const void *p, const char *api) {
+    unsigned c = mid_span_of(s, p)->cls;
+    if (hak_unlikely(c >= MID_NUM_CLASSES)) hak_bad_free(api, p, HAK_BLK_FREE);
+    return c;
+}
+
 HAK_INLINE void mid_free(hak_mid_segment *s, void *p, const char *api) {
     mid_check(s, p, api, 1);
-    unsigned c = mid_span_of(s, p)->cls;
+    unsigned c = mid_class_of(s, p, api);
     hak_tls_bin *b = &t_hak_mid_bins[c];
     HAK_STAT_HOT_INC(mid[c].frees);
     if (hak_unlikely(b->count >= b->cap)) { hak_mid_free_slow(p, c); return; }

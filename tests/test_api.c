@@ -865,18 +865,20 @@ static int mid_thread(size_t size, unsigned n) {
 }
 
 /* Run by "--hak-scenario mid-warm" in a fresh process (its HAKMEM_MID_WARM from the
- * test): two segments of 2 KiB blocks filled and emptied; a 7 KiB block then; ten
- * segments of 3 KiB blocks filled and emptied.  Sizes no start-up allocation uses. */
+ * test): 600 blocks of 2 KiB (runs of 1, 2, 4, 8 spans - one segment, shared with
+ * the start-up classes' first runs - then a whole segment) filled and emptied; a
+ * 7 KiB block then; 3100 blocks of 3 KiB (ten segments) filled and emptied.  Sizes
+ * no start-up allocation uses. */
 int hak_test_mid_warm(void) {
     long base = mid_segments_now();
-    if (mid_thread(2000, 600) != 0) return 4;         /* 480 blocks per segment */
+    if (mid_thread(2000, 600) != 0) return 4;         /* runs of 32, 64, 128, 256, 480 */
     uintptr_t seg0 = hak_ss_of(g_mw_blocks[0]), seg1 = hak_ss_of(g_mw_blocks[599]);
     long after1 = mid_segments_now();
     void *q = malloc(hide_size(7000));
     if (!q) return 5;
     long after2 = mid_segments_now();
     int same = hak_ss_of(q) == seg0 || hak_ss_of(q) == seg1;
-    if (mid_thread(3000, 3100) != 0) return 6;        /* 320 blocks per segment */
+    if (mid_thread(3000, 3100) != 0) return 6;        /* 21 a span, 315 a whole segment */
     long after3 = mid_segments_now();
     fprintf(stderr, "mid-warm emptied=%ld mapped_for_7k=%ld same_segment=%d live_after=%ld\n",
             after1 - base, after2 - after1, same, after3 - base);

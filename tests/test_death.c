@@ -208,10 +208,10 @@ START_TEST(test_double_free_after_many) {
 }
 END_TEST
 
-/* Mid: 600 blocks of 2000 B fill a segment (480 blocks of 2 KiB) and start a
- * second.  All freed, the first segment is empty - on the warm list any Mid class
- * takes from (HAKMEM_MID_WARM, default 4; run with 0 it is unmapped and the report
- * is REASON_RELEASED) - and its blocks still say FREE. */
+/* Mid: 600 blocks of 2000 B take several runs of the 2 KiB class (32 blocks a
+ * span).  All freed, the runs go back to their segments - a segment whose spans
+ * are then all free to the warm list any Mid class takes from (HAKMEM_MID_WARM,
+ * default 4) - and their blocks still say FREE. */
 START_TEST(test_double_free_mid_emptied) {
     enum { N = 600 };
     static void *v[N];
@@ -221,6 +221,33 @@ START_TEST(test_double_free_mid_emptied) {
     expect_death(do_free, victim, "free", REASON_DOUBLE);
     expect_death(do_usable, victim, "malloc_usable_size", REASON_DOUBLE);
     expect_death(do_free, victim + 256, "free", REASON_INTERIOR);
+}
+END_TEST
+
+/* Mid: a block whose run went back to a segment other classes still use (the
+ * run's span free, its class gone): still a double free, from free() and from
+ * malloc_usable_size(), and an interior pointer into it still an invalid one.  A
+ * thread allocates and frees the block; its exit flushes its bins, which puts the
+ * run back.  A 20 KiB block keeps the segment open. */
+static void *g_dfr_victim;
+static void *dfr_thread(void *arg) {
+    (void)arg;
+    g_dfr_victim = malloc(hide_size(50000));
+    free(g_dfr_victim);
+    return NULL;
+}
+START_TEST(test_double_free_mid_run_returned) {
+    void *keep = malloc(hide_size(20000));
+    ck_assert_ptr_nonnull(keep);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, dfr_thread, NULL), 0);
+    pthread_join(t, NULL);
+    char *victim = g_dfr_victim;
+    ck_assert_ptr_nonnull(victim);
+    expect_death(do_free, victim, "free", REASON_DOUBLE);
+    expect_death(do_usable, victim, "malloc_usable_size", REASON_DOUBLE);
+    expect_death(do_free, victim + 256, "free", REASON_INTERIOR);
+    free(keep);
 }
 END_TEST
 
@@ -371,6 +398,7 @@ Suite *death_suite(void) {
     tcase_add_test(tc, test_double_free);
     tcase_add_test(tc, test_double_free_after_many);
     tcase_add_test(tc, test_double_free_mid_emptied);
+    tcase_add_test(tc, test_double_free_mid_run_returned);
     tcase_add_test(tc, test_double_free_huge_unmapped);
     tcase_add_test(tc, test_double_free_large_nocache);
     tcase_add_test(tc, test_double_free_large_cache_explicit);
