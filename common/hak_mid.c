@@ -41,14 +41,21 @@ static hak_lock_t *mid_lock(unsigned c) { return &g_mid_lock[c % MID_LOCKS]; }
 
 /* Segments, under one lock: those with free spans and used ones (open, most
  * recently opened first), and those whose spans are all free (warm, most recently
- * emptied first; at most HAKMEM_MID_WARM of them; a class takes a run of an open
- * segment, then of a warm one, before it maps a segment). */
+ * emptied first; a class takes a run of an open segment, then of a warm one, before
+ * it maps a segment): at most HAKMEM_MID_WARM warm segments.  idle counts the free
+ * spans of open segments whose pages may be resident (their idle_mask bits): at
+ * most HAKMEM_MID_WARM x MID_SPANS.  (One budget for both, counted in spans, took
+ * a 1025-65536 B churn's peak 74.9 -> 51.8 MB and its time 0.74x: warm segments
+ * fill it, and then every short run going back is decommitted and refaulted.) */
 static struct {
     hak_lock_t lock;
     hak_mid_segment *open;
     hak_mid_segment *head, *tail;                     /* warm */
     unsigned n;                                       /* warm */
+    unsigned idle;                                    /* spans */
 } g_mid_seg = { .lock = HAK_LOCK_INITIALIZER };
+
+static unsigned span_count(unsigned mask) { return (unsigned)__builtin_popcount(mask); }
 
 static uint32_t mid_tls_cap(unsigned c) {
     size_t cap = 32768 / mid_class_size(c);
@@ -90,7 +97,10 @@ static inline int mid_run_ok(hak_mid_span *sp) {
     hak_mid_segment *s = mid_segment_of_span(sp);
     char *base = mid_span_base(sp);
     uint32_t nfree = 0;
-    hak_assert(&s->span[sp->first] == sp && sp->nspans >= 1);
+    unsigned f = (unsigned)(sp - s->span);
+    hak_assert(s->first[f] == f && sp->nspans >= 1);
+    for (unsigned i = f; i < f + sp->nspans; i++)
+        hak_assert(s->cls[i] == s->cls[f] && s->cls[i] < MID_NUM_CLASSES && s->first[i] == f);
     for (void *b = sp->freelist; b; b = *(void **)b) {
         hak_assert(mid_span_of(s, b) == sp);
         hak_assert(*mid_state(s, b) == HAK_BLK_FREE);
@@ -109,6 +119,20 @@ static inline int mid_run_ok(hak_mid_span *sp) {
     return 1;
 }
 
+/* DEBUG builds: idle is the sum over open segments, and idle spans are free.
+ * Segment lock held. */
+static inline int mid_idle_ok(void) {
+#if HAKMEM_DEBUG
+    unsigned idle = 0;
+    for (hak_mid_segment *o = g_mid_seg.open; o; o = o->next) {
+        hak_assert((o->idle_mask & ~o->free_mask) == 0 && o->free_mask != 0);
+        idle += span_count(o->idle_mask);
+    }
+    hak_assert(idle == g_mid_seg.idle);
+#endif
+    return 1;
+}
+
 static void mid_segment_unmap(hak_mid_segment *s) {
     hak_registry_release((uintptr_t)s, SS_SIZE);
     hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
@@ -120,13 +144,11 @@ static void open_push(hak_mid_segment *s) {
     s->next = g_mid_seg.open;
     if (s->next) s->next->prev = s;
     g_mid_seg.open = s;
-    s->in_open = 1;
 }
 static void open_remove(hak_mid_segment *s) {
     if (s->prev) s->prev->next = s->next; else g_mid_seg.open = s->next;
     if (s->next) s->next->prev = s->prev;
     s->next = s->prev = NULL;
-    s->in_open = 0;
 }
 static void warm_remove(hak_mid_segment *s) {
     if (s->prev) s->prev->next = s->next; else g_mid_seg.head = s->next;
@@ -142,10 +164,8 @@ static hak_mid_segment *mid_segment_map(unsigned c) {
     hak_track_defined(s, sizeof(*s));
     s->magic = MID_SEG_MAGIC;
     s->free_mask = MID_SPANS_ALL;
-    for (unsigned k = 0; k < MID_SPANS; k++) {
-        s->span[k].cls = MID_NO_CLASS;
-        s->span[k].first = (uint8_t)k;
-    }
+    memset(s->cls, MID_NO_CLASS, sizeof(s->cls));
+    for (unsigned k = 0; k < MID_SPANS; k++) s->first[k] = (uint8_t)k;
     if (hak_registry_set((uintptr_t)s, SS_SIZE, s, HAK_REG_MID) != 0) {
         hak_os_unmap(s, SS_SIZE, HAK_OS_MID);
         return NULL;
@@ -178,6 +198,7 @@ static hak_mid_span *mid_run_get(unsigned c, unsigned k) {
     if (f < 0 && (s = g_mid_seg.head) != NULL) {
         warm_remove(s);
         open_push(s);
+        g_mid_seg.idle += span_count(s->idle_mask);
         f = 0;
     }
     if (f < 0) {
@@ -188,14 +209,17 @@ static hak_mid_span *mid_run_get(unsigned c, unsigned k) {
         f = 0;
     }
     unsigned bits = ((1u << k) - 1) << f;
+    hak_assert_expensive(mid_idle_ok());
+    g_mid_seg.idle -= span_count(s->idle_mask & bits);
+    s->idle_mask = (uint16_t)(s->idle_mask & ~bits);
     s->free_mask = (uint16_t)(s->free_mask & ~bits);
     if (!s->free_mask) open_remove(s);
     hak_mid_span *sp = &s->span[f];
     uint8_t dirty[MID_SPANS];
     for (unsigned i = (unsigned)f; i < (unsigned)f + k; i++) {
-        hak_assert(s->span[i].cls == MID_NO_CLASS && s->span[i].first == i);
-        s->span[i].cls = c;
-        s->span[i].first = (uint8_t)f;
+        hak_assert(s->cls[i] == MID_NO_CLASS && s->first[i] == i);
+        __atomic_store_n(&s->cls[i], (uint8_t)c, __ATOMIC_RELAXED);
+        s->first[i] = (uint8_t)f;
         dirty[i] = s->span[i].dirty;
         s->span[i].dirty = 1;
     }
@@ -217,9 +241,11 @@ static hak_mid_span *mid_run_get(unsigned c, unsigned k) {
 }
 
 /* Every block of run sp is back (class lock held, sp off the partial list): its
- * spans go back to the segment; a segment whose spans are then all free goes warm,
- * and beyond the budget the least recently emptied warm segment is unmapped.  A
- * stale pointer into a free span still finds its block FREE (a double free), into
+ * spans go back to the segment; a segment whose spans are then all free goes warm.
+ * Past the budget of idle spans, a run going back beside used spans has its pages
+ * decommitted first - while its spans are still the class's, so no other run can
+ * have them under the madvise; beyond the warm budget, the least recently emptied
+ * warm segment is unmapped.  A stale pointer into a free span still finds its block FREE (a double free), into
  * an unmapped segment the registry's tombstone; once another run has the span, it
  * finds NEVER (an invalid pointer) or - at a block start of the new run, handed out
  * - ALLOC, and that free goes through: the reuse every allocator has, here across
@@ -228,30 +254,49 @@ static void mid_run_put(hak_mid_span *sp) {
     hak_assert_expensive(mid_run_ok(sp));
     hak_mid_segment *s = mid_segment_of_span(sp);
     unsigned f = (unsigned)(sp - s->span), k = sp->nspans;
+    unsigned bits = ((1u << k) - 1) << f;
     unsigned budget = (unsigned)hak_option(HAK_OPT_MID_WARM);
-    hak_mid_segment *victim = NULL;
+    unsigned idle_bits = bits;
+    hak_mid_segment *victims = NULL;
     hak_lock(&g_mid_seg.lock);
+    if ((s->free_mask | bits) != MID_SPANS_ALL && g_mid_seg.idle + k > budget * MID_SPANS) {
+        hak_unlock(&g_mid_seg.lock);
+        hak_os_decommit(mid_span_base(sp), (size_t)k << MID_SPAN_SHIFT, HAK_OS_MID);
+        idle_bits = 0;
+        hak_lock(&g_mid_seg.lock);
+    }
     for (unsigned i = f; i < f + k; i++) {
-        s->span[i].cls = MID_NO_CLASS;
-        s->span[i].first = (uint8_t)i;
+        __atomic_store_n(&s->cls[i], (uint8_t)MID_NO_CLASS, __ATOMIC_RELAXED);
+        s->first[i] = (uint8_t)i;
     }
     int was_full = s->free_mask == 0;
-    s->free_mask = (uint16_t)(s->free_mask | (((1u << k) - 1) << f));
+    s->free_mask = (uint16_t)(s->free_mask | bits);
+    s->idle_mask = (uint16_t)(s->idle_mask | idle_bits);
+    g_mid_seg.idle += span_count(idle_bits);
     if (s->free_mask == MID_SPANS_ALL) {
         if (!was_full) open_remove(s);
         s->prev = NULL;
         s->next = g_mid_seg.head;
         if (s->next) s->next->prev = s; else g_mid_seg.tail = s;
         g_mid_seg.head = s;
-        if (++g_mid_seg.n > budget) {
-            victim = g_mid_seg.tail;
-            warm_remove(victim);
+        g_mid_seg.n++;
+        g_mid_seg.idle -= span_count(s->idle_mask);
+        while (g_mid_seg.tail && g_mid_seg.n > budget) {
+            hak_mid_segment *v = g_mid_seg.tail;
+            warm_remove(v);
+            v->next = victims;
+            victims = v;
         }
     } else if (was_full) {
         open_push(s);
     }
+    hak_assert_expensive(mid_idle_ok());
     hak_unlock(&g_mid_seg.lock);
-    if (victim) mid_segment_unmap(victim);
+    while (victims) {
+        hak_mid_segment *v = victims;
+        victims = v->next;
+        mid_segment_unmap(v);
+    }
 }
 
 /* Class lock held. */
@@ -308,8 +353,9 @@ static void mid_free_chain(unsigned c, void *head) {
     hak_lock(mid_lock(c));
     while (head) {
         void *next = *(void **)head;
-        hak_mid_span *sp = mid_span_of(mid_segment_of(head), head);
-        hak_assert(sp->cls == c);
+        hak_mid_segment *s = mid_segment_of(head);
+        hak_mid_span *sp = mid_span_of(s, head);
+        hak_assert(s->cls[mid_span_index(s, head)] == c);
         *(void **)head = sp->freelist;
         sp->freelist = head;
         sp->used--;
@@ -368,9 +414,21 @@ static void mid_thread_exit(void) {
     }
 }
 
+/* Every warm segment unmapped, and the idle spans of open segments decommitted
+ * (under the segment lock, which keeps them free meanwhile: a rare path). */
 static unsigned mid_reclaim(void) {
     hak_lock(&g_mid_seg.lock);
+    for (hak_mid_segment *o = g_mid_seg.open; o; o = o->next) {
+        for (unsigned k = 0; k < MID_SPANS; k++) {
+            if (!(o->idle_mask & (1u << k))) continue;
+            hak_os_decommit((char *)o + MID_AREA_OFF + ((uintptr_t)k << MID_SPAN_SHIFT),
+                            MID_SPAN_SIZE, HAK_OS_MID);
+        }
+        g_mid_seg.idle -= span_count(o->idle_mask);
+        o->idle_mask = 0;
+    }
     hak_mid_segment *s = g_mid_seg.head;
+    hak_assert(g_mid_seg.idle == 0);
     g_mid_seg.head = g_mid_seg.tail = NULL;
     g_mid_seg.n = 0;
     hak_unlock(&g_mid_seg.lock);

@@ -16,7 +16,9 @@
  * class's runs under the class lock.  A run whose blocks all come back goes back to
  * its segment; a segment whose spans are all free goes warm (pages kept) in one
  * list, up to HAKMEM_MID_WARM segments; beyond that the least recently emptied is
- * unmapped.
+ * unmapped.  Free spans beside used ones (idle spans of open segments) keep their
+ * pages up to HAKMEM_MID_WARM segments' worth of spans; beyond it a run going back
+ * has its pages decommitted first.
  */
 #ifndef HAK_MID_H
 #define HAK_MID_H
@@ -38,26 +40,25 @@
 #define MID_STATE_SHIFT  8                                             /* 256 B     */
 #define MID_STATE_SLOTS  (MID_AREA_SIZE >> MID_STATE_SHIFT)            /* 3840      */
 #define MID_SEG_MAGIC    0x4449484bu                                   /* "KHID"    */
-#define MID_NO_CLASS     0xffffffffu                                   /* free span */
+#define MID_NO_CLASS     0xffu                                         /* free span */
 
 /**
  * hak_mid_span - one 64 KiB span of a segment.  The first span of a run describes
- * the run (nspans spans serving class cls); every span of a run names its first
- * span (`first`), a free span itself.
+ * the run (nspans spans serving one class); the segment's cls[] and first[] name,
+ * for every span, its run's class and first span (a free span: MID_NO_CLASS and
+ * itself).
  * Invariant (a run): used + |freelist| == carved <= capacity; the state slot of a
  * block start i of the run is NEVER iff i >= carved, every other slot of the run
  * NEVER; ALLOC only while in user hands.  A run is in its class's partial list
  * (in_partial) while it has room and a block out, or in none (full); a free span
- * (cls == MID_NO_CLASS) is a bit in its segment's free_mask.
- * Writers: the segment lock for cls, first, nspans and dirty (a span changes hands
- * under it); the lock of class cls for the other fields of a run, except state
- * bytes of blocks out of the run, which belong to whoever holds the block.
+ * (cls[k] == MID_NO_CLASS) is a bit in its segment's free_mask.
+ * Writers: the segment lock for nspans and dirty (a span changes hands
+ * under it); the lock of the run's class for the other fields of a run, except
+ * state bytes of blocks out of the run, which belong to whoever holds the block.
  */
 typedef struct hak_mid_span {
-    uint32_t cls;
     uint32_t bsize, capacity, carved, used;
     uint8_t in_partial;
-    uint8_t first;                           /* index of the run's first span   */
     uint8_t nspans;                          /* run length (first span)         */
     uint8_t dirty;                           /* a run had it: states not NEVER  */
     void *freelist;
@@ -65,24 +66,36 @@ typedef struct hak_mid_span {
 } hak_mid_span;
 
 /**
- * hak_mid_segment - header at the base of a Mid segment: its spans, then the state
- * bytes (those of spans 0..12 on the header's first page; spans are handed out
- * lowest first).
+ * hak_mid_segment - header at the base of a Mid segment: the class and the run's
+ * first span of each span (in the first cache line, so that free() finds a
+ * block's class in one load and a flush its run in one more), the spans, then
+ * the state bytes (those of spans 0..12 on the header's first
+ * page; spans are handed out lowest first).
  * A segment is in the open list (some spans free, some not), in the warm list
  * (every span free), or in neither (no span free).
- * Writers: the segment lock (hak_mid.c) for free_mask, in_open, next / prev.
+ * Invariant: cls[k] == MID_NO_CLASS iff bit k of free_mask, and then first[k] == k;
+ * the spans of a run have one class and one first; idle_mask is within free_mask
+ * (free spans whose pages may be resident; those of open segments are counted
+ * against the idle budget).
+ * Writers: the segment lock (hak_mid.c) for cls, first, free_mask, idle_mask,
+ * next / prev; free() reads cls[] without it, of a span whose block it holds,
+ * and the class lock's holder first[] of its own runs.
  */
 typedef struct hak_mid_segment {
     uint32_t magic;
     uint16_t free_mask;                      /* bit k: span k has no class      */
-    uint16_t in_open;                        /* (for a debugger)                */
+    uint16_t idle_mask;                      /* bit k: free, pages counted      */
+    uint8_t cls[16];                         /* span k's class, or MID_NO_CLASS */
+    uint8_t first[16];                       /* span k's run's first span       */
     struct hak_mid_segment *next, *prev;     /* open list, or warm list         */
     hak_mid_span span[MID_SPANS];
     uint8_t state[MID_STATE_SLOTS];
 } hak_mid_segment;
 
 _Static_assert(sizeof(hak_mid_segment) <= MID_AREA_OFF, "Mid header fits before the area");
-_Static_assert(MID_SPANS <= 16, "free_mask has a bit per span");
+_Static_assert(MID_SPANS <= 16, "free_mask has a bit and cls a byte per span");
+_Static_assert(MID_NUM_CLASSES < MID_NO_CLASS, "a class fits cls[]'s byte");
+_Static_assert(offsetof(hak_mid_segment, first) + 16 <= 64, "cls[], first[] in the first line");
 
 extern HAK_TLS hak_tls_bin t_hak_mid_bins[MID_NUM_CLASSES];
 
@@ -100,9 +113,11 @@ HAK_INLINE uint8_t *mid_state(hak_mid_segment *s, const void *p) {
 }
 
 /* The run of p, a pointer inside segment s's area (its first span). */
+HAK_INLINE unsigned mid_span_index(const hak_mid_segment *s, const void *p) {
+    return (unsigned)(((uintptr_t)p - (uintptr_t)s - MID_AREA_OFF) >> MID_SPAN_SHIFT);
+}
 HAK_INLINE hak_mid_span *mid_span_of(hak_mid_segment *s, const void *p) {
-    hak_mid_span *sp = &s->span[((uintptr_t)p - (uintptr_t)s - MID_AREA_OFF) >> MID_SPAN_SHIFT];
-    return &s->span[sp->first];
+    return &s->span[s->first[mid_span_index(s, p)]];
 }
 
 HAK_INLINE void *mid_alloc_class(unsigned c) {
@@ -137,7 +152,7 @@ HAK_INLINE void mid_check(hak_mid_segment *s, void *p, const char *api, int rele
  * once (both passed the state check): reported as the double free it is, not a
  * bin index out of range. */
 HAK_INLINE unsigned mid_class_of(hak_mid_segment *s, const void *p, const char *api) {
-    unsigned c = mid_span_of(s, p)->cls;
+    unsigned c = __atomic_load_n(&s->cls[mid_span_index(s, p)], __ATOMIC_RELAXED);
     if (hak_unlikely(c >= MID_NUM_CLASSES)) hak_bad_free(api, p, HAK_BLK_FREE);
     return c;
 }

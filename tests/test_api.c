@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -942,6 +943,102 @@ int hak_test_mid_share(void) {
     return 0;
 }
 
+/* Resident pages of [p, p + len) (page-aligned inward), by mincore. */
+static unsigned resident_pages(const void *p, size_t len, unsigned *pages) {
+    uintptr_t lo = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t hi = ((uintptr_t)p + len) & ~(uintptr_t)4095;
+    unsigned char vec[64];
+    unsigned n = 0;
+    *pages = 0;
+    if (hi <= lo || (hi - lo) / 4096 > sizeof vec) return 0;
+    if (mincore((void *)lo, hi - lo, vec) != 0) return 0;
+    for (size_t i = 0; i < (hi - lo) / 4096; i++) n += vec[i] & 1;
+    *pages = (unsigned)((hi - lo) / 4096);
+    return n;
+}
+
+static unsigned g_mi_before, g_mi_pages;
+/* Ten 9 KiB blocks (runs of 1 and 2 spans), every byte written; their resident
+ * pages counted; all freed - the thread's exit drains its bins. */
+static void *mid_idle_thread(void *arg) {
+    (void)arg;
+    for (unsigned i = 0; i < 10; i++) {
+        if (!(g_mw_blocks[i] = malloc(hide_size(9000)))) return (void *)1;
+        memset(g_mw_blocks[i], 0x5a, 9000);
+    }
+    g_mi_before = g_mi_pages = 0;
+    for (unsigned i = 0; i < 10; i++) {
+        unsigned pages;
+        g_mi_before += resident_pages(g_mw_blocks[i], 9000, &pages);
+        g_mi_pages += pages;
+    }
+    for (unsigned i = 0; i < 10; i++) free(g_mw_blocks[i]);
+    return NULL;
+}
+
+/* Run by "--hak-scenario mid-idle" in a fresh process (its HAKMEM_MID_WARM from the
+ * test): a live 5 KiB block keeps its segment open; another thread's 9 KiB runs,
+ * in the same segment, go back to it.  Printed: the blocks' pages resident before
+ * and after, and the Mid bytes decommitted meanwhile. */
+int hak_test_mid_idle(void) {
+    void *anchor = malloc(hide_size(5000));
+    if (!anchor) return 4;
+    hak_os_counters c0, c1;
+    hak_os_counters_get(HAK_OS_MID, &c0);
+    pthread_t t;
+    void *ret = (void *)1;
+    if (pthread_create(&t, NULL, mid_idle_thread, NULL) != 0) return 5;
+    pthread_join(t, &ret);
+    if (ret) return 6;
+    hak_os_counters_get(HAK_OS_MID, &c1);
+    unsigned same = 1, after = 0, pages;
+    for (unsigned i = 0; i < 10; i++) {
+        same &= hak_ss_of(g_mw_blocks[i]) == hak_ss_of(anchor);
+        after += resident_pages(g_mw_blocks[i], 9000, &pages);
+    }
+    fprintf(stderr, "mid-idle same_segment=%u pages=%u resident_before=%u resident_after=%u "
+            "decommitted=%llu\n", same, g_mi_pages, g_mi_before, after,
+            (unsigned long long)(c1.bytes_decommitted - c0.bytes_decommitted));
+    free(anchor);
+    return 0;
+}
+
+START_TEST(test_mid_idle_spans_budget) {
+    /* Free spans beside used ones have a budget of HAKMEM_MID_WARM segments' worth
+     * of spans: with 0, the 9 KiB runs' pages go back when the runs do (3 spans
+     * decommitted); with 4, they stay (3 of 60 spans).  On the tree before, free
+     * spans of an open segment kept their pages whatever the budget. */
+    static const struct { const char *env; int kept; } k[] = {
+        { "HAKMEM_MID_WARM=0", 0 }, { "HAKMEM_MID_WARM=4", 1 },
+    };
+    for (unsigned i = 0; i < 2; i++) {
+        char out[4096];
+        int st = scenario_run("mid-idle", k[i].env, out, sizeof out, 60);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status 0x%x: [%s]",
+                      k[i].env, st, out);
+        unsigned same = 9, pages = 0, before = 0, after = 0;
+        unsigned long long dec = 1;
+        const char *r = strstr(out, "mid-idle ");
+        ck_assert_msg(r && sscanf(r, "mid-idle same_segment=%u pages=%u resident_before=%u "
+                                  "resident_after=%u decommitted=%llu", &same, &pages, &before,
+                                  &after, &dec) == 5, "no result: [%s]", out);
+        ck_assert_msg(same == 1, "%s: the 9 KiB runs are not in the live block's segment: [%s]",
+                      k[i].env, out);
+        ck_assert_msg(pages >= 10 && before == pages, "%s: %u of %u pages resident while the "
+                      "blocks were written: [%s]", k[i].env, before, pages, out);
+        if (k[i].kept) {
+            ck_assert_msg(after == pages && dec == 0, "%s: %u of %u pages resident after the "
+                          "free, %llu bytes decommitted (within the budget): [%s]", k[i].env,
+                          after, pages, dec, out);
+        } else {
+            ck_assert_msg(after == 0 && dec == 3u * MID_SPAN_SIZE, "%s: %u of %u pages resident "
+                          "after the free, %llu bytes decommitted (budget 0: the 3 spans): [%s]",
+                          k[i].env, after, pages, dec, out);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_mid_classes_share_segments) {
     char out[4096];
     int st = scenario_run("mid-share", "HAKMEM_MID_WARM=4", out, sizeof out, 60);
@@ -993,6 +1090,7 @@ Suite *api_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_mid_warm_segments);
     tcase_add_test(tc, test_mid_classes_share_segments);
+    tcase_add_test(tc, test_mid_idle_spans_budget);
     suite_add_tcase(s, tc);
     tc = tcase_create("BUG_large_cache_alignment");
     tcase_add_test(tc, test_BUG_memalign_2mib_from_large_cache);

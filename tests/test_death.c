@@ -368,6 +368,10 @@ int hak_test_scenario(const char *name) {
         extern int hak_test_mid_warm(void);
         return hak_test_mid_warm();
     }
+    if (strcmp(name, "mid-idle") == 0) {
+        extern int hak_test_mid_idle(void);
+        return hak_test_mid_idle();
+    }
     if (strcmp(name, "mid-share") == 0) {
         extern int hak_test_mid_share(void);
         return hak_test_mid_share();
