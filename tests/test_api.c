@@ -426,8 +426,8 @@ END_TEST
  * 1/8, 1/4, 1/2 of half a bin, then half a bin - so a program that takes a few
  * blocks of a class touches a page or so of it.  Counted in the thread's bins
  * (every block kept, so no free refills them): 96 B (a Tiny bin of 128 in every
- * phase and mode) and 4096 B (a Mid bin of 8).  Before the slow start the first
- * refill brought 64 and 4. */
+ * phase and mode) and 4096 B (a Mid bin of 16).  Before the slow start the first
+ * refill brought 64 and 4 (a Mid bin of 8 then). */
 #define SLOW_START_N 200
 /* malloc(size) until the bin has been refilled `n` times, keeping every block in
  * keep[*k]; got[i] = the blocks left in the bin after refill i. */
@@ -464,7 +464,7 @@ START_TEST(test_slow_start_refills) {
      * so every refill after the slow start brings 32 blocks */
     ck_assert_uint_eq(got[10], 64);
     /* blocks left in the bin after the refill that the malloc took one of */
-    static const unsigned want[10] = { 3, 7, 15, 31, 31,  0, 0, 1, 3, 3 };
+    static const unsigned want[10] = { 3, 7, 15, 31, 31,  0, 1, 3, 7, 7 };
     for (int i = 0; i < 10; i++)
         ck_assert_msg(got[i] == want[i], "refill %d of %s: %u blocks left in the bin, "
                       "expected %u", i % 5 + 1, i < 5 ? "96 B" : "4096 B", got[i], want[i]);
