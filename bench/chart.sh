@@ -30,6 +30,7 @@ height=$(( rows * 420 + 60 ))
             short) t="short: 1 thread, whole process (start-up + first touch)" ;;
             long) t="long: 1 thread, steady state" ;;
             mt2) t="mt2: same churn on 2 threads" ;;
+            mid) t="mid: 1025-65536 B churn, 1 and 2 threads" ;;
             prodcons) t="prodcons: producer/consumer cross-thread free" ;;
             larson) t="larson: server simulation, 2 threads" ;;
             phase) t="phase: memory moving between size classes" ;;

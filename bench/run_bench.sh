@@ -12,7 +12,7 @@
 #   sol        build/bench/libsol.so: speed of light, no checks, bench only
 # Phase order ("previous phase" for the Delta column): `make phases` (the
 # Makefile's PHASE_ORDER, oldest first); override with BENCH_PHASES="p1 p2 ...".
-# Groups: short long mt2 prodcons larson phase large xthread realprog, and callgrind
+# Groups: short long mt2 mid prodcons larson phase large xthread realprog, and callgrind
 # (Ir per malloc/free call, one valgrind run per contender and size).
 #
 # Output: progress on stderr, the markdown report on stdout and in
@@ -44,6 +44,7 @@ if [ "$QUICK" = 1 ]; then
     PHC_MIB=64            # phase change: MiB per fill
     LR_OPS=15             # large buffer replacements
     XT_OPS=1500000
+    MID_OPS=1000000       # Mid churn, 1025..65536 B
     CG_OPS=500000         # callgrind (only with BENCH_CALLGRIND=1 in QUICK mode)
     REAL_REPS=$REPS       # real programs: inputs ~0.1-0.4 s each
     PY_N=20000; GCC_FILES=2; SORT_MB=5; GIT_FILES=600; GIT_COMMITS=8; GIT_PER=60
@@ -59,6 +60,7 @@ else
     PHC_MIB=256
     LR_OPS=600
     XT_OPS=24000000
+    MID_OPS=10000000
     CG_OPS=2000000
     REAL_REPS=3           # real programs take 0.5-3 s: at most 3 reps (below)
     PY_N=300000; GCC_FILES=30; SORT_MB=100; GIT_FILES=2500; GIT_COMMITS=45; GIT_PER=150
@@ -75,7 +77,7 @@ done
 SOL_SO=$BB/libsol.so
 
 # ---- filters ---------------------------------------------------------------
-ALL_GROUPS="short long mt2 prodcons larson phase large xthread realprog callgrind"
+ALL_GROUPS="short long mt2 mid prodcons larson phase large xthread realprog callgrind"
 # Word lists, normalised to single spaces (set -f: no globbing of the words).
 set -f
 # shellcheck disable=SC2086,SC2116
@@ -226,6 +228,9 @@ for s in 256 512 1024 mixed; do
     if [ "$s" = mixed ]; then lo=16 hi=1024; else lo=$s hi=$s; fi
     addw "mt2-$s|mt2|$s|bench_random_mixed|$MT_OPS $lo $hi 2|loop|0"
 done
+# Mid sizes (1-64 KiB) churned, on 1 and 2 threads: ~64 MB live per thread.
+addw "mid-1t|mid|1-64KiB|bench_random_mixed|$MID_OPS 1025 65536 1|loop|0"
+addw "mid-2t|mid|1-64KiBx2|bench_random_mixed|$MID_OPS 1025 65536 2|loop|0"
 addw "prodcons-mixed|prodcons|mixed|bench_prodcons|$PC_OPS 16 1024 1|loop|0"
 addw "larson-mixed|larson|mixed|bench_larson|$LA_OPS 16 1024 2|loop|0"
 addw "phase-64to512|phase|64to512|bench_phase_change|64 512 $PHC_MIB 300|loop|0"
@@ -616,6 +621,7 @@ fi
     ran short && echo "  - **short**: \`bench_random_mixed $SHORT_OPS SIZE SIZE 1\` - the seed's regime; ops/s over the *whole process* (fork, exec, allocator start-up, first touch, exit; measured by bench_launch)"
     ran long && echo "  - **long**: \`bench_random_mixed $LONG_OPS SIZE SIZE 1\` - steady state; ops/s over the timed loop"
     ran mt2 && echo "  - **mt2**: \`bench_random_mixed $MT_OPS SIZE SIZE 2\` - the same churn on 2 threads"
+    ran mid && echo "  - **mid**: \`bench_random_mixed $MID_OPS 1025 65536 THREADS\` - the churn with Mid sizes (1025..65536 B) on 1 and 2 threads (x2)"
     ran prodcons && echo "  - **prodcons**: \`bench_prodcons $PC_OPS 16 1024 1\` - 1 producer allocates, 1 consumer frees (all frees remote)"
     ran larson && echo "  - **larson**: \`bench_larson $LA_OPS 16 1024 2\` - 2 threads replace random blocks and swap block sets every 10000 replacements"
     ran phase && echo "  - **phase**: \`bench_phase_change FROM TO $PHC_MIB 300\` - fill $PHC_MIB MiB with FROM-byte blocks, free all, fill $PHC_MIB MiB with TO-byte blocks, free all, then 300 ms of a few small blocks; peak RSS and RSS at the end"
