@@ -463,8 +463,10 @@ START_TEST(test_slow_start_refills) {
      * producer's floor, where the fifth refill's halving leaves it (hak_bin_adapt),
      * so every refill after the slow start brings 32 blocks */
     ck_assert_uint_eq(got[10], 64);
-    /* blocks left in the bin after the refill that the malloc took one of */
-    static const unsigned want[10] = { 3, 7, 15, 31, 31,  0, 1, 3, 7, 7 };
+    /* blocks left in the bin after the refill that the malloc took one of; the
+     * 4096 B bin (base 16) only ever ran empty too, so its fifth refill finds it
+     * halved to 8 (hak_bin_adapt) and brings 4 */
+    static const unsigned want[10] = { 3, 7, 15, 31, 31,  0, 1, 3, 7, 3 };
     for (int i = 0; i < 10; i++)
         ck_assert_msg(got[i] == want[i], "refill %d of %s: %u blocks left in the bin, "
                       "expected %u", i % 5 + 1, i < 5 ? "96 B" : "4096 B", got[i], want[i]);
@@ -525,13 +527,19 @@ typedef struct {
     unsigned min_cap[ADAPT_SIZES], max_cap[ADAPT_SIZES]; /* out: one-way classes    */
     const char *err;             /* out: what went wrong, or NULL                   */
 } adapt_job;
+/* The calling thread's bin for size: Tiny / Small-Mid through the size route, Mid
+ * above 1 KiB. */
+static hak_tls_bin *bin_of_size(size_t size) {
+    return size > 1024 ? &t_hak_mid_bins[mid_size_to_class(size)]
+                       : hak_front_bin(g_hak_size_route[size]);
+}
 static void *adapt_thread(void *arg) {
     adapt_job *j = arg;
     static void *mine[ADAPT_SIZES][ADAPT_POOL];
     unsigned used[ADAPT_SIZES] = { 0 }, k[ADAPT_SIZES] = { 0 };
     free(malloc(hide_size(1)));          /* thread init in the 16 B bin: caps set   */
     for (unsigned c = 0; c < ADAPT_SIZES && j->size[c]; c++) {
-        hak_tls_bin *b = hak_front_bin(g_hak_size_route[j->size[c]]);
+        hak_tls_bin *b = bin_of_size(j->size[c]);
         for (unsigned s = 0; s < j->swings[c] && s < 8; s++) {
             int full = 0, empty = 0;
             while (s % 2 == 0 && !full) {                /* free until it was full    */
@@ -607,6 +615,23 @@ START_TEST(test_bin_adapt_threads) {
     adapt_job mallocs = { .size = { 96 }, .one_way_malloc = 1 };   /* a producer: it */
     run_adapt(&mallocs);                    /* stays at its floor, and cached chains */
     expect_one_way(&mallocs, 0, 64, 64);    /* of 64 still fit                       */
+}
+END_TEST
+
+/* Mid bins adapt the same way (hak_mid.c): 20000 B is Mid class 20480, base 12
+ * (256 KiB), max 48.  On the tree before, a Mid bin kept its cap (12 after every
+ * boundary; 1 before the bases grew). */
+START_TEST(test_mid_bin_adapt_threads) {
+    ck_assert_uint_eq(mid_class_size(mid_size_to_class(20000)), 20480);
+    adapt_job two = { .size = { 20000 }, .swings = { 5 } };
+    run_adapt(&two);
+    expect_caps(&two, 0, (const unsigned[]){ 12, 24, 48, 48, 48 }, 5);
+    adapt_job frees = { .size = { 20000 } };        /* only frees: down to base / 4 */
+    run_adapt(&frees);
+    expect_one_way(&frees, 0, 3, 12);
+    adapt_job mallocs = { .size = { 20000 }, .one_way_malloc = 1 };  /* base / 2 */
+    run_adapt(&mallocs);
+    expect_one_way(&mallocs, 0, 6, 12);
 }
 END_TEST
 
@@ -1076,6 +1101,7 @@ Suite *api_suite(void) {
     tcase_add_test(tc, test_slow_start_refills);
     tcase_add_test(tc, test_bin_adapt_rules);
     tcase_add_test(tc, test_bin_adapt_threads);
+    tcase_add_test(tc, test_mid_bin_adapt_threads);
     tcase_add_test(tc, test_bin_adapt_budget);
     tcase_add_test(tc, test_tiny_cache_option);
     tcase_add_test(tc, test_refill_takes_freed_first);
