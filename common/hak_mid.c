@@ -59,15 +59,15 @@ static unsigned span_count(unsigned mask) { return (unsigned)__builtin_popcount(
 
 /* A thread's bin starts at its base, up to 256 KiB of a class in 4 to 16 blocks,
  * and adapts like a Tiny bin (hak_bin_adapt): two-way traffic grows it up to four
- * times the base, within MID_TLS_EXTRA bytes above the bases a thread (the bases
- * add up to ~3.8 MiB, tcmalloc's thread cache is 4 MiB); one-way traffic shrinks
- * it to half the base (a thread that only allocates the class) or a quarter (one
- * that only frees it).  With a fixed 32 KiB, 2 to 16 blocks, every malloc of 16 KiB
- * or more took the class lock for one block and every second free gave one back:
- * a 1025-65536 B churn ran 0.70x and peaked 74.3 MB (63.7 with the bases alone). */
-#define MID_TLS_EXTRA ((uint32_t)16 << 20)
-static HAK_TLS uint32_t t_mid_extra_bytes;
-
+ * times the base, one-way traffic shrinks it to half the base (a thread that only
+ * allocates the class) or a quarter (one that only frees it).  The bases add up to
+ * ~3.6 MiB, so a thread's Mid bins hold at most ~14.5 MiB (tcmalloc's thread cache
+ * is 4 MiB a thread, but lets one class take most of it).  With a fixed 32 KiB, 2
+ * to 16 blocks, every malloc of 16 KiB or more took the class lock for one block
+ * and every second free gave one back: a 1025-65536 B churn ran 0.70x and peaked
+ * 74.3 MB (63.7 with the bases alone, 55.9 adaptive).  A budget of 8 MiB above the
+ * bases a thread (Tiny's kind) cost 2 threads of that churn 0.87x and 1 thread 6
+ * MB more peak; 4 MiB gave back most of the gain. */
 static uint32_t mid_tls_cap(unsigned c) {
     size_t cap = ((size_t)256 << 10) / mid_class_size(c);
     return cap < 4 ? 4 : cap > 16 ? 16 : (uint32_t)cap;
@@ -75,12 +75,10 @@ static uint32_t mid_tls_cap(unsigned c) {
 
 static void mid_adapt(hak_tls_bin *b, unsigned c, int full) {
     unsigned base = mid_tls_cap(c);
-    (void)hak_bin_adapt_within(b, full, base, base * 4, (unsigned)mid_class_size(c),
-                               MID_TLS_EXTRA, &t_mid_extra_bytes);
+    (void)hak_bin_adapt(b, full, base, base * 4);
 }
 
 static void mid_thread_init(void) {
-    t_mid_extra_bytes = 0;
     for (unsigned c = 0; c < MID_NUM_CLASSES; c++) t_hak_mid_bins[c].cap = mid_tls_cap(c);
 }
 
@@ -137,10 +135,11 @@ static inline int mid_run_ok(hak_mid_span *sp) {
     return 1;
 }
 
-/* DEBUG builds: idle is the sum over open segments, and idle spans are free.
- * Segment lock held. */
+/* DEBUG builds: idle is the sum over open segments, within the budget, and idle
+ * spans are free.  Segment lock held. */
 static inline int mid_idle_ok(void) {
 #if HAKMEM_DEBUG
+    hak_assert(g_mid_seg.idle <= (unsigned)hak_option(HAK_OPT_MID_WARM) * MID_SPANS);
     unsigned idle = 0;
     for (hak_mid_segment *o = g_mid_seg.open; o; o = o->next) {
         hak_assert((o->idle_mask & ~o->free_mask) == 0 && o->free_mask != 0);
@@ -149,6 +148,22 @@ static inline int mid_idle_ok(void) {
     hak_assert(idle == g_mid_seg.idle);
 #endif
     return 1;
+}
+
+/* Decommit the idle spans of s (segment lock held: they are free, and the lock
+ * keeps any run from taking them meanwhile - a rare path), one madvise per
+ * stretch of neighbours; they count no longer. */
+static void mid_decommit_idle(hak_mid_segment *s) {
+    unsigned mask = s->idle_mask;
+    g_mid_seg.idle -= span_count(mask);
+    s->idle_mask = 0;
+    while (mask) {
+        unsigned k = (unsigned)__builtin_ctz(mask), n = 0;
+        while (k + n < MID_SPANS && (mask >> (k + n) & 1u)) n++;
+        hak_os_decommit((char *)s + MID_AREA_OFF + ((uintptr_t)k << MID_SPAN_SHIFT),
+                        (size_t)n << MID_SPAN_SHIFT, HAK_OS_MID);
+        mask &= ~(((1u << n) - 1) << k);
+    }
 }
 
 static void mid_segment_unmap(hak_mid_segment *s) {
@@ -227,11 +242,13 @@ static hak_mid_span *mid_run_get(unsigned c, unsigned k) {
         f = 0;
     }
     unsigned bits = ((1u << k) - 1) << f;
-    hak_assert_expensive(mid_idle_ok());
     g_mid_seg.idle -= span_count(s->idle_mask & bits);
     s->idle_mask = (uint16_t)(s->idle_mask & ~bits);
     s->free_mask = (uint16_t)(s->free_mask & ~bits);
     if (!s->free_mask) open_remove(s);
+    /* a warm segment's other spans, now beside this run, may take idle over */
+    if (g_mid_seg.idle > (unsigned)hak_option(HAK_OPT_MID_WARM) * MID_SPANS) mid_decommit_idle(s);
+    hak_assert_expensive(mid_idle_ok());
     hak_mid_span *sp = &s->span[f];
     uint8_t dirty[MID_SPANS];
     for (unsigned i = (unsigned)f; i < (unsigned)f + k; i++) {
@@ -439,15 +456,7 @@ static void mid_thread_exit(void) {
  * (under the segment lock, which keeps them free meanwhile: a rare path). */
 static unsigned mid_reclaim(void) {
     hak_lock(&g_mid_seg.lock);
-    for (hak_mid_segment *o = g_mid_seg.open; o; o = o->next) {
-        for (unsigned k = 0; k < MID_SPANS; k++) {
-            if (!(o->idle_mask & (1u << k))) continue;
-            hak_os_decommit((char *)o + MID_AREA_OFF + ((uintptr_t)k << MID_SPAN_SHIFT),
-                            MID_SPAN_SIZE, HAK_OS_MID);
-        }
-        g_mid_seg.idle -= span_count(o->idle_mask);
-        o->idle_mask = 0;
-    }
+    for (hak_mid_segment *o = g_mid_seg.open; o; o = o->next) mid_decommit_idle(o);
     hak_mid_segment *s = g_mid_seg.head;
     hak_assert(g_mid_seg.idle == 0);
     g_mid_seg.head = g_mid_seg.tail = NULL;
@@ -477,7 +486,7 @@ const hak_layer hak_mid_layer = {
     .name = "mid",
     .thread_init = mid_thread_init,
     .thread_exit = mid_thread_exit,
-    .reclaim = mid_reclaim,         /* unmap every warm segment */
+    .reclaim = mid_reclaim,         /* unmap warm segments, decommit idle spans */
     .fork_prepare = mid_fork_prepare,
     .fork_parent = mid_fork_parent,
     .fork_child = mid_fork_child,

@@ -89,24 +89,6 @@ HAK_INLINE unsigned hak_bin_adapt(hak_tls_bin *b, int full, unsigned base, unsig
     return cap;
 }
 
-/* hak_bin_adapt within a thread's budget: *extra (owner thread) is what one kind of
- * the thread's bins (Tiny, Mid) holds above their bases, (cap - base) x size summed
- * over the bins above base, at most extra_budget; a bin grows above its base only
- * into what is left, and up to cap_max; a bin below its base lends nothing (it may
- * always grow back to its base).  Returns the new cap. */
-HAK_INLINE unsigned hak_bin_adapt_within(hak_tls_bin *b, int full, unsigned base,
-                                         unsigned cap_max, unsigned size,
-                                         uint32_t extra_budget, uint32_t *extra) {
-    unsigned old = b->cap;
-    uint32_t left = extra_budget > *extra ? extra_budget - *extra : 0;
-    unsigned max = (old > base ? old : base) + left / size;
-    if (max > cap_max) max = cap_max;
-    unsigned cap = hak_bin_adapt(b, full, base, max);
-    *extra = *extra - (old > base ? (old - base) * size : 0) + (cap > base ? (cap - base) * size : 0);
-    hak_assert(*extra <= extra_budget);
-    return cap;
-}
-
 /* Push a block onto a bin that has room. */
 HAK_INLINE void hak_bin_push(hak_tls_bin *b, void *p) {
     *(void **)p = b->head;

@@ -49,6 +49,9 @@ static uint32_t tiny_bases_bytes(void) {
         sum += tiny_tls_cap[c] * (uint32_t)tiny_class_size(c);
     return sum;
 }
+static uint32_t tiny_above_base(unsigned c, unsigned cap) {
+    return cap > tiny_tls_cap[c] ? (cap - tiny_tls_cap[c]) * (uint32_t)tiny_class_size(c) : 0;
+}
 
 /* Invariant (owner thread): t_tiny_extra_bytes == sum over the Tiny bins of
  * (cap - base) x size where cap > base, <= TINY_TLS_BUDGET - the bases (0 when the
@@ -56,9 +59,6 @@ static uint32_t tiny_bases_bytes(void) {
  * (its bins' caps are 0 once it exits) - so the caps x sizes stay within
  * max(TINY_TLS_BUDGET, the bases). */
 #if HAKMEM_DEBUG
-static uint32_t tiny_above_base(unsigned c, unsigned cap) {
-    return cap > tiny_tls_cap[c] ? (cap - tiny_tls_cap[c]) * (uint32_t)tiny_class_size(c) : 0;
-}
 static int tiny_budget_ok(void) {
     uint32_t extra = 0, budget = TINY_TLS_BUDGET, bases = tiny_bases_bytes();
     for (unsigned c = 0; c < TINY_NUM_CLASSES; c++) {
@@ -72,10 +72,13 @@ static int tiny_budget_ok(void) {
 /* hak_bin_adapt for Tiny class c (full: 1 on a flush, 0 on a refill) within the
  * thread's budget. */
 static void tiny_adapt(hak_tls_bin *b, unsigned c, int full) {
-    const uint32_t budget = TINY_TLS_BUDGET, bases = tiny_bases_bytes();
-    (void)hak_bin_adapt_within(b, full, tiny_tls_cap[c], tiny_tls_cap_max[c],
-                               (unsigned)tiny_class_size(c), budget > bases ? budget - bases : 0,
-                               &t_tiny_extra_bytes);
+    const unsigned size = (unsigned)tiny_class_size(c), old = b->cap, base = tiny_tls_cap[c];
+    const uint32_t budget = TINY_TLS_BUDGET, used = tiny_bases_bytes() + t_tiny_extra_bytes;
+    unsigned room = budget > used ? (budget - used) / size : 0;
+    unsigned max = (old > base ? old : base) + room;
+    if (max > tiny_tls_cap_max[c]) max = tiny_tls_cap_max[c];
+    unsigned cap = hak_bin_adapt(b, full, base, max);
+    t_tiny_extra_bytes = t_tiny_extra_bytes - tiny_above_base(c, old) + tiny_above_base(c, cap);
     hak_assert_expensive(tiny_budget_ok());
 }
 

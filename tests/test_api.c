@@ -620,7 +620,7 @@ END_TEST
 
 /* Mid bins adapt the same way (hak_mid.c): 20000 B is Mid class 20480, base 12
  * (256 KiB), max 48.  On the tree before, a Mid bin kept its cap (12 after every
- * boundary; 1 before the bases grew). */
+ * boundary; 2 before the bases grew). */
 START_TEST(test_mid_bin_adapt_threads) {
     ck_assert_uint_eq(mid_class_size(mid_size_to_class(20000)), 20480);
     adapt_job two = { .size = { 20000 }, .swings = { 5 } };
