@@ -112,10 +112,11 @@ HAK_INLINE uint8_t *mid_state(hak_mid_segment *s, const void *p) {
     return &s->state[((uintptr_t)p - (uintptr_t)s - MID_AREA_OFF) >> MID_STATE_SHIFT];
 }
 
-/* The run of p, a pointer inside segment s's area (its first span). */
+/* The span index of p, a pointer inside segment s's area. */
 HAK_INLINE unsigned mid_span_index(const hak_mid_segment *s, const void *p) {
     return (unsigned)(((uintptr_t)p - (uintptr_t)s - MID_AREA_OFF) >> MID_SPAN_SHIFT);
 }
+/* The run of p (its first span). */
 HAK_INLINE hak_mid_span *mid_span_of(hak_mid_segment *s, const void *p) {
     return &s->span[s->first[mid_span_index(s, p)]];
 }
