@@ -187,7 +187,7 @@ function ops_table(g,    i, j, s, c, hdr, sep, row, base, prev, v, vo, bp, sv, n
     print hdr; print sep
     nrows = 0
     for (i = 1; i <= scount[g]; i++) rows[++nrows] = sorder[g, i]
-    if (scount[g] > 1 && g != "phase" && g != "mid" && !(g in istime)) rows[++nrows] = "Avg"
+    if (scount[g] > 1 && g != "phase" && g != "mid" && g != "prodcons" && !(g in istime)) rows[++nrows] = "Avg"
     for (i = 1; i <= nrows; i++) {
         s = rows[i]
         base = val(g, s, "Baseline")
@@ -347,7 +347,7 @@ END {
     title["long"] = "long single-thread run (steady state)"
     title["mt2"] = "2 threads, same churn"
     title["mid"] = "Mid sizes (1025-65536 B) churned, 1 thread and 2 threads (x2)"
-    title["prodcons"] = "producer/consumer cross-thread free"
+    title["prodcons"] = "producer/consumer cross-thread free (16-1024 B, and Mid sizes 1025-65536 B)"
     title["larson"] = "larson-style server simulation (2 threads)"
     title["phase"] = "phase change: memory moving between size classes, and back to the OS"
     title["large"] = "large buffers (5-25 MiB) replaced one at a time"

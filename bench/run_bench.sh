@@ -232,6 +232,8 @@ done
 addw "mid-1t|mid|1-64KiB|bench_random_mixed|$MID_OPS 1025 65536 1|loop|0"
 addw "mid-2t|mid|1-64KiBx2|bench_random_mixed|$MID_OPS 1025 65536 2|loop|0"
 addw "prodcons-mixed|prodcons|mixed|bench_prodcons|$PC_OPS 16 1024 1|loop|0"
+# ... and with Mid sizes: every consumer free of a 1-64 KiB block is remote too.
+addw "prodcons-mid|prodcons|1-64KiB|bench_prodcons|$PC_OPS 1025 65536 1|loop|0"
 addw "larson-mixed|larson|mixed|bench_larson|$LA_OPS 16 1024 2|loop|0"
 addw "phase-64to512|phase|64to512|bench_phase_change|64 512 $PHC_MIB 300|loop|0"
 addw "phase-512to64|phase|512to64|bench_phase_change|512 64 $PHC_MIB 300|loop|0"
@@ -622,7 +624,7 @@ fi
     ran long && echo "  - **long**: \`bench_random_mixed $LONG_OPS SIZE SIZE 1\` - steady state; ops/s over the timed loop"
     ran mt2 && echo "  - **mt2**: \`bench_random_mixed $MT_OPS SIZE SIZE 2\` - the same churn on 2 threads"
     ran mid && echo "  - **mid**: \`bench_random_mixed $MID_OPS 1025 65536 THREADS\` - the churn with Mid sizes (1025..65536 B) on 1 and 2 threads (x2)"
-    ran prodcons && echo "  - **prodcons**: \`bench_prodcons $PC_OPS 16 1024 1\` - 1 producer allocates, 1 consumer frees (all frees remote)"
+    ran prodcons && echo "  - **prodcons**: \`bench_prodcons $PC_OPS MIN MAX 1\`, 16-1024 B and 1025-65536 B - 1 producer allocates, 1 consumer frees (all frees remote)"
     ran larson && echo "  - **larson**: \`bench_larson $LA_OPS 16 1024 2\` - 2 threads replace random blocks and swap block sets every 10000 replacements"
     ran phase && echo "  - **phase**: \`bench_phase_change FROM TO $PHC_MIB 300\` - fill $PHC_MIB MiB with FROM-byte blocks, free all, fill $PHC_MIB MiB with TO-byte blocks, free all, then 300 ms of a few small blocks; peak RSS and RSS at the end"
     ran large && echo "  - **large**: \`bench_large_replace $LR_OPS 20 5 25\` - 20 live buffers of 5..25 MiB, $LR_OPS times one replaced (free, malloc, one byte written per 4 KiB page); peak RSS and RSS after everything was freed"

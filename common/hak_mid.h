@@ -13,7 +13,9 @@
  * block start has its own state byte at state[(p - area) >> MID_STATE_SHIFT]: no
  * division anywhere.
  * A thread keeps a small TLS bin per class; bins refill from and flush to the
- * class's runs under the class lock.  A run whose blocks all come back goes back to
+ * class's runs under the class lock, and a flushed chain that fits the class's
+ * small stack of cached chains waits there whole for the next empty bin (a
+ * transfer cache).  A run whose blocks all come back goes back to
  * its segment; a segment whose spans are all free goes warm (pages kept) in one
  * list, up to HAKMEM_MID_WARM segments; beyond that the least recently emptied is
  * unmapped.  Free spans beside used ones (idle spans of open segments) keep their
@@ -47,7 +49,8 @@
  * the run (nspans spans serving one class); the segment's cls[] and first[] name,
  * for every span, its run's class and first span (a free span: MID_NO_CLASS and
  * itself).
- * Invariant (a run): used + |freelist| == carved <= capacity; the state slot of a
+ * Invariant (a run): used + |freelist| == carved <= capacity (used: blocks out of
+ * the run - with the user, in bins, in cached chains); the state slot of a
  * block start i of the run is NEVER iff i >= carved, every other slot of the run
  * NEVER; ALLOC only while in user hands.  A run is in its class's partial list
  * (in_partial) while it has room and a block out, or in none (full); a free span

@@ -1064,6 +1064,94 @@ START_TEST(test_mid_idle_spans_budget) {
 }
 END_TEST
 
+/* Run by "--hak-scenario mid-chains" in a fresh process (no other Mid block of
+ * the class): the main thread allocates MC_N blocks of 2 KiB, another thread frees
+ * them all (its bin flushes chains), and while it waits the main thread counts the
+ * blocks out of their runs (`used` summed over the runs).  Then it empties its bin
+ * and takes one block more: a cached chain whole, no run touched.  Then the other
+ * thread exits, which drains what it cached.  Printed: the counts at each step. */
+#define MC_N 64
+#define MC_SIZE 2000
+static void *g_mc[MC_N];
+static pthread_barrier_t g_mc_bar;
+static hak_mid_span *g_mc_runs[MC_N + 64];
+static unsigned g_mc_nruns;
+static void mc_add_run(void *p) {
+    hak_mid_span *sp = mid_span_of(mid_segment_of(p), p);
+    for (unsigned i = 0; i < g_mc_nruns; i++) if (g_mc_runs[i] == sp) return;
+    g_mc_runs[g_mc_nruns++] = sp;
+}
+static unsigned mc_out(void) {                  /* blocks out of the runs */
+    unsigned n = 0;
+    for (unsigned i = 0; i < g_mc_nruns; i++) n += g_mc_runs[i]->used;
+    return n;
+}
+static void *mid_chains_thread(void *arg) {
+    (void)arg;
+    for (unsigned i = 0; i < MC_N; i++) free(g_mc[i]);
+    pthread_barrier_wait(&g_mc_bar);                 /* the main thread counts */
+    pthread_barrier_wait(&g_mc_bar);
+    return NULL;
+}
+int hak_test_mid_chains(void) {
+    unsigned c = mid_size_to_class(MC_SIZE);
+    const hak_tls_bin *b = &t_hak_mid_bins[c];
+    for (unsigned i = 0; i < MC_N; i++)
+        if (!(g_mc[i] = malloc(hide_size(MC_SIZE)))) return 4;
+    for (unsigned i = 0; i < MC_N; i++) mc_add_run(g_mc[i]);
+    for (void *q = b->head; q; q = *(void **)q) mc_add_run(q);   /* the bin's rest */
+    pthread_t t;
+    if (pthread_barrier_init(&g_mc_bar, NULL, 2) != 0) return 5;
+    if (pthread_create(&t, NULL, mid_chains_thread, NULL) != 0) return 5;
+    pthread_barrier_wait(&g_mc_bar);
+    unsigned main_bin = b->count, out_freed = mc_out();
+    /* the main thread's bin emptied; the next malloc finds it empty */
+    void *mine[MC_N + 64];
+    unsigned live = 0;
+    while (b->head && live < MC_N + 63) mine[live++] = malloc(hide_size(MC_SIZE));
+    void *q = malloc(hide_size(MC_SIZE));
+    if (!q) return 6;
+    mine[live++] = q;
+    unsigned freed_one = 0;
+    for (unsigned i = 0; i < MC_N; i++) freed_one |= g_mc[i] == q;
+    unsigned out_taken = mc_out(), taken_bin = b->count;
+    pthread_barrier_wait(&g_mc_bar);
+    pthread_join(t, NULL);
+    unsigned out_exit = mc_out(), exit_bin = b->count;
+    fprintf(stderr, "mid-chains n=%u main_bin=%u out_freed=%u freed_block=%u out_taken=%u "
+            "taken_bin=%u live=%u out_exit=%u exit_bin=%u\n", MC_N, main_bin, out_freed,
+            freed_one, out_taken, taken_bin, live, out_exit, exit_bin);
+    while (live) free(mine[--live]);
+    return 0;
+}
+
+START_TEST(test_mid_chains_cached) {
+    /* A flushed chain stays out of its runs: one lock round trip for the chain, not
+     * a walk of its blocks' links (cache misses when another thread freed them).
+     * On the tree before, the freeing thread's flushes walked every block back
+     * (out_freed = what the two bins hold). */
+    char out[4096];
+    int st = scenario_run("mid-chains", "HAKMEM_MID_WARM=4", out, sizeof out, 60);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x: [%s]", st, out);
+    unsigned n, main_bin, out_freed, freed_block, out_taken, taken_bin, live, out_exit, exit_bin;
+    const char *r = strstr(out, "mid-chains ");
+    ck_assert_msg(r && sscanf(r, "mid-chains n=%u main_bin=%u out_freed=%u freed_block=%u "
+                              "out_taken=%u taken_bin=%u live=%u out_exit=%u exit_bin=%u", &n,
+                              &main_bin, &out_freed, &freed_block, &out_taken, &taken_bin, &live,
+                              &out_exit, &exit_bin) == 9, "no result: [%s]", out);
+    ck_assert_msg(out_freed == n + main_bin, "after another thread freed all %u blocks, %u are "
+                  "out of their runs, expected %u (the freed ones in its bin or cached, the "
+                  "main thread's bin %u): [%s]", n, out_freed, n + main_bin, main_bin, out);
+    ck_assert_msg(freed_block && out_taken == out_freed && taken_bin > 0,
+                  "an empty bin's malloc took a cached chain whole: a freed block, no run "
+                  "touched (out %u -> %u), the chain's rest in the bin (%u): [%s]", out_freed,
+                  out_taken, taken_bin, out);
+    ck_assert_msg(out_exit == live + exit_bin, "after the freeing thread exited, %u blocks out "
+                  "of their runs, expected %u live + %u in the main thread's bin (its exit "
+                  "drains the cached chains): [%s]", out_exit, live, exit_bin, out);
+}
+END_TEST
+
 START_TEST(test_mid_classes_share_segments) {
     char out[4096];
     int st = scenario_run("mid-share", "HAKMEM_MID_WARM=4", out, sizeof out, 60);
@@ -1117,6 +1205,7 @@ Suite *api_suite(void) {
     tcase_add_test(tc, test_mid_warm_segments);
     tcase_add_test(tc, test_mid_classes_share_segments);
     tcase_add_test(tc, test_mid_idle_spans_budget);
+    tcase_add_test(tc, test_mid_chains_cached);
     suite_add_tcase(s, tc);
     tc = tcase_create("BUG_large_cache_alignment");
     tcase_add_test(tc, test_BUG_memalign_2mib_from_large_cache);

@@ -372,6 +372,10 @@ int hak_test_scenario(const char *name) {
         extern int hak_test_mid_idle(void);
         return hak_test_mid_idle();
     }
+    if (strcmp(name, "mid-chains") == 0) {
+        extern int hak_test_mid_chains(void);
+        return hak_test_mid_chains();
+    }
     if (strcmp(name, "mid-share") == 0) {
         extern int hak_test_mid_share(void);
         return hak_test_mid_share();
