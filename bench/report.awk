@@ -392,7 +392,7 @@ END {
         if (npeer) cap = cap "; vs best peer = ratio to the fastest of " peers
         if (hassol) cap = cap "; vs sol = ratio to sol, the speed of light (no checks, bench only; not a peer)"
         if (hassol && g == "large") cap = cap " - sol maps and unmaps every block over 1 MiB, so it is no limit here"
-        if (hassol && g == "prodcons") cap = cap " - sol never moves a freed block back to the thread that allocates, so its memory grows with the ops"
+        if (hassol && g == "prodcons") cap = cap " - sol never moves a freed block back to the thread that allocates, so its memory grows with the ops (not run on the 1-64KiB row, where that would be ~100 GB)"
         print cap "."
         print ""
         ops_table(g)
