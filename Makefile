@@ -66,8 +66,8 @@ endif
 
 # What the allocator needs whatever CFLAGS says: PIC for the .so, internal symbols
 # hidden, no builtin malloc/calloc folding (calloc must not become a call to itself),
-# initial-exec TLS.
-HAK_CFLAGS := -std=gnu11 -Wall -Wextra -fPIC -fvisibility=hidden -fno-builtin \
+# initial-exec TLS; _GNU_SOURCE for glibc's adaptive mutex (hak_lock.h).
+HAK_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -fPIC -fvisibility=hidden -fno-builtin \
               -ftls-model=initial-exec -pthread $(VARIANT)
 COMMON_SRCS := $(wildcard common/*.c)
 # The two sparse arrays - the registry root (32 KiB, one page of it touched) and the
@@ -125,7 +125,7 @@ $(BUILD)/$(1)/tests/hak_tests: $$(TEST_SRCS) $$(TEST_HDRS) $(BUILD)/$(1)/libhakm
 # The libFuzzer harness, against this phase's prefixed-only objects (clang, ASan+UBSan).
 build-fuzz/$(1)/hak_fuzz: tests/fuzz/hak_fuzz.c $$(COMMON_SRCS) $$($(1)_SRCS) $$(COMMON_HDRS) $$($(1)_HDRS)
 	mkdir -p $$(@D)
-	$$(FUZZ_CC) -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	$$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -fno-builtin -ftls-model=initial-exec -pthread -DHAKMEM_DEBUG=1 -DHAKMEM_NO_EXPORT -DHAKMEM_PHASE=\"$(1)\" \
 	    -I$(1) -Icommon -o $$@ tests/fuzz/hak_fuzz.c $$(COMMON_SRCS) $$($(1)_SRCS)
 

@@ -13,7 +13,9 @@
  * ENOMEM on failure and preserved by free; TLS is initial-exec; nothing here calls
  * a libc function that allocates while holding an allocator lock.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "hakmem.h"
 #include "hak_large.h"
 #include "hak_life.h"

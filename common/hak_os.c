@@ -1,7 +1,9 @@
 /**
  * hak_os.c - mmap / munmap / madvise, and nothing else calls them.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "hak_os.h"
 #include "hak_config.h"
 #include "hak_geometry.h"
