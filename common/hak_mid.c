@@ -32,8 +32,10 @@ HAK_TLS hak_tls_bin t_hak_mid_bins[MID_NUM_CLASSES];
  * Invariant: the chains hold `cached` blocks of the class, each FREE and out of
  * its run (counted in its `used`), as in a bin; at most MID_CHAINS chains and
  * MID_CHAIN_BYTES bytes a class, MID_CHAIN_TOTAL bytes all classes (a chain that
- * does not fit walks to its runs).  A thread's exit and reclaim drain every
- * class's chains to their runs.  nchains is also read without the lock, as a hint.
+ * does not fit walks to its runs, and a class's oldest chains make room for its
+ * newest).  A thread's exit and reclaim drain every class's chains to their runs;
+ * a class no thread flushes or takes again keeps its chains until then, as Tiny's
+ * transfer caches do.  nchains is also read without the lock, as a hint.
  * Bounds (prodcons of 1025-65536 B, 11 interleaved reps; a 2-thread churn that
  * frees all every round, its RSS then): none, 1.00x, 23 MB; 128 KiB a class, 2
  * MiB in all, 1.32x, 23.5 MB; 512 KiB and 4 MiB (with bins of 4 blocks at least)
@@ -456,16 +458,33 @@ static inline int mid_chains_ok(const mid_class_pool *pool, unsigned c) {
     return 1;
 }
 
-/* A flushed chain of n blocks: cached whole if the class's stack has room, else
- * back to its runs. */
+/* Room for a chain of `bytes` under the total, taken (0: none; a hard bound). */
+static int mid_chain_bytes_take(size_t bytes) {
+    if (__atomic_add_fetch(&g_mid_chain_bytes, bytes, __ATOMIC_RELAXED) <= MID_CHAIN_TOTAL)
+        return 1;
+    __atomic_sub_fetch(&g_mid_chain_bytes, bytes, __ATOMIC_RELAXED);
+    return 0;
+}
+
+/* A flushed chain of n blocks, cached whole: the class's oldest chains go to their
+ * runs first if it needs their room (a stack that turned the newest away would
+ * keep its oldest for good); when it cannot fit at all, it goes to its runs. */
 static void mid_flush(unsigned c, void *head, uint32_t n) {
     mid_class_pool *pool = &g_mid[c];
+    size_t size = mid_class_size(c), bytes = (size_t)n * size;
     hak_lock(mid_lock(c));
-    size_t bytes = (size_t)n * mid_class_size(c);
-    if (pool->nchains < MID_CHAINS &&
-        (size_t)pool->cached * mid_class_size(c) + bytes <= MID_CHAIN_BYTES &&
-        __atomic_load_n(&g_mid_chain_bytes, __ATOMIC_RELAXED) + bytes <= MID_CHAIN_TOTAL) {
-        __atomic_fetch_add(&g_mid_chain_bytes, bytes, __ATOMIC_RELAXED);
+    if (bytes <= MID_CHAIN_BYTES) {
+        while (pool->nchains == MID_CHAINS || (size_t)pool->cached * size + bytes > MID_CHAIN_BYTES) {
+            void *old = pool->chain[0].head;
+            uint32_t on = pool->chain[0].n;
+            pool->cached -= on;
+            __atomic_sub_fetch(&g_mid_chain_bytes, (size_t)on * size, __ATOMIC_RELAXED);
+            memmove(&pool->chain[0], &pool->chain[1], (pool->nchains - 1) * sizeof pool->chain[0]);
+            __atomic_store_n(&pool->nchains, pool->nchains - 1, __ATOMIC_RELAXED);
+            mid_free_chain_locked(pool, c, old);
+        }
+    }
+    if (bytes <= MID_CHAIN_BYTES && mid_chain_bytes_take(bytes)) {
         pool->chain[pool->nchains].head = head;
         pool->chain[pool->nchains].n = n;
         pool->cached += n;
@@ -505,7 +524,7 @@ void *hak_mid_alloc_slow(unsigned c) {
     if (b->cap) mid_adapt(b, c, 0);
     void *head = NULL;
     unsigned n = b->cap ? mid_chain_pop(c, &head) : 0;        /* a whole chain */
-    if (!n) {                                    /* dead thread: one block, no caching */
+    if (!n) {                 /* none cached, or a dead thread (cap 0): one block */
         unsigned want = b->cap ? hak_bin_refill_want(b, (b->cap + 1) / 2) : 1;
         void **tail = &head;
         n = mid_refill(c, &tail, want);
@@ -539,15 +558,27 @@ void hak_mid_free_slow(void *p, unsigned c) {
     mid_flush(c, chain, n);
 }
 
-/* Cached chains of every class back to their runs; how many. */
+/* Cached chains of every class back to their runs, each class's under one hold of
+ * its lock (a drain that popped one chain at a time could chase other threads'
+ * flushes for ever); how many chains. */
 static unsigned mid_chains_drain(void) {
     unsigned drained = 0;
     for (unsigned c = 0; c < MID_NUM_CLASSES; c++) {
-        void *head;
-        while (mid_chain_pop(c, &head)) { mid_free_chain(c, head); drained++; }
+        mid_class_pool *pool = &g_mid[c];
+        if (!__atomic_load_n(&pool->nchains, __ATOMIC_RELAXED)) continue;
+        hak_lock(mid_lock(c));
+        for (unsigned i = 0; i < pool->nchains; i++) mid_free_chain_locked(pool, c, pool->chain[i].head);
+        drained += pool->nchains;
+        __atomic_sub_fetch(&g_mid_chain_bytes, (size_t)pool->cached * mid_class_size(c),
+                           __ATOMIC_RELAXED);
+        pool->cached = 0;
+        __atomic_store_n(&pool->nchains, 0, __ATOMIC_RELAXED);
+        hak_unlock(mid_lock(c));
     }
     return drained;
 }
+
+size_t hak_mid_cached_bytes(void) { return __atomic_load_n(&g_mid_chain_bytes, __ATOMIC_RELAXED); }
 
 /* The thread's bins back to their runs, and the cached chains with them (as Tiny's
  * transfer caches: a program whose threads are gone keeps no Mid blocks cached). */
@@ -561,10 +592,12 @@ static void mid_thread_exit(void) {
     (void)mid_chains_drain();
 }
 
-/* Every warm segment unmapped, and the idle spans of open segments decommitted
- * (under the segment lock, which keeps them free meanwhile: a rare path). */
+/* Cached chains back to their runs, every warm segment unmapped, and the idle
+ * spans of open segments decommitted (under the segment lock, which keeps them free
+ * meanwhile: a rare path).  Returns chains drained plus segments unmapped: non-zero
+ * when a refill that failed may now find room. */
 static unsigned mid_reclaim(void) {
-    (void)mid_chains_drain();
+    unsigned drained = mid_chains_drain();       /* their runs may now have room */
     hak_lock(&g_mid_seg.lock);
     for (hak_mid_segment *o = g_mid_seg.open; o; o = o->next) mid_decommit_idle(o);
     hak_mid_segment *s = g_mid_seg.head;
@@ -579,7 +612,7 @@ static unsigned mid_reclaim(void) {
         released++;
         s = next;
     }
-    return released;
+    return released + drained;
 }
 
 static void mid_fork_prepare(void) {

@@ -103,6 +103,8 @@ _Static_assert(offsetof(hak_mid_segment, first) + 16 <= 64, "cls[], first[] in t
 extern HAK_TLS hak_tls_bin t_hak_mid_bins[MID_NUM_CLASSES];
 
 void *hak_mid_alloc_slow(unsigned c) HAK_NOINLINE;
+/* Bytes of Mid blocks in cached chains, all classes (tests, DEBUG checks). */
+size_t hak_mid_cached_bytes(void);
 void hak_mid_free_slow(void *p, unsigned c) HAK_NOINLINE;
 
 HAK_INLINE hak_mid_segment *mid_segment_of(const void *p) {

@@ -2,7 +2,9 @@
  * hak_tls.h - per-thread free lists (bins).
  *
  * A bin is a LIFO list of free blocks of one class, linked through word 0.
- * Invariant: count == |list| <= cap (owner thread only; no other thread touches it);
+ * Invariant: count == |list| <= cap (owner thread only; no other thread touches it) -
+ * except a Mid bin that took a cached chain longer than its cap (hak_mid.c: at most
+ * 128 KiB of blocks; its next free flushes it back to cap/2);
  * base/HAK_BIN_FREE_ONLY_DIV <= cap <= max of the bin's front, base/2 <= cap unless the
  * bin has only ever been full, and base <= cap once it has hit both boundaries
  * (hak_bin_adapt).

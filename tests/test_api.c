@@ -1070,7 +1070,7 @@ END_TEST
  * blocks out of their runs (`used` summed over the runs).  Then it empties its bin
  * and takes one block more: a cached chain whole, no run touched.  Then the other
  * thread exits, which drains what it cached.  Printed: the counts at each step. */
-#define MC_N 64
+#define MC_N 48
 #define MC_SIZE 2000
 static void *g_mc[MC_N];
 static pthread_barrier_t g_mc_bar;
@@ -1086,9 +1086,11 @@ static unsigned mc_out(void) {                  /* blocks out of the runs */
     for (unsigned i = 0; i < g_mc_nruns; i++) n += g_mc_runs[i]->used;
     return n;
 }
+static unsigned g_mc_thread_bin;
 static void *mid_chains_thread(void *arg) {
     (void)arg;
     for (unsigned i = 0; i < MC_N; i++) free(g_mc[i]);
+    g_mc_thread_bin = t_hak_mid_bins[mid_size_to_class(MC_SIZE)].count;
     pthread_barrier_wait(&g_mc_bar);                 /* the main thread counts */
     pthread_barrier_wait(&g_mc_bar);
     return NULL;
@@ -1105,6 +1107,7 @@ int hak_test_mid_chains(void) {
     if (pthread_create(&t, NULL, mid_chains_thread, NULL) != 0) return 5;
     pthread_barrier_wait(&g_mc_bar);
     unsigned main_bin = b->count, out_freed = mc_out();
+    size_t cached = hak_mid_cached_bytes();
     /* the main thread's bin emptied; the next malloc finds it empty */
     void *mine[MC_N + 64];
     unsigned live = 0;
@@ -1119,8 +1122,10 @@ int hak_test_mid_chains(void) {
     pthread_join(t, NULL);
     unsigned out_exit = mc_out(), exit_bin = b->count;
     fprintf(stderr, "mid-chains n=%u main_bin=%u out_freed=%u freed_block=%u out_taken=%u "
-            "taken_bin=%u live=%u out_exit=%u exit_bin=%u\n", MC_N, main_bin, out_freed,
-            freed_one, out_taken, taken_bin, live, out_exit, exit_bin);
+            "taken_bin=%u live=%u out_exit=%u exit_bin=%u thread_bin=%u cached=%zu "
+            "cached_exit=%zu size=%zu\n", MC_N, main_bin, out_freed, freed_one, out_taken,
+            taken_bin, live, out_exit, exit_bin, g_mc_thread_bin, cached,
+            hak_mid_cached_bytes(), mid_class_size(c));
     while (live) free(mine[--live]);
     return 0;
 }
@@ -1134,11 +1139,20 @@ START_TEST(test_mid_chains_cached) {
     int st = scenario_run("mid-chains", "HAKMEM_MID_WARM=4", out, sizeof out, 60);
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x: [%s]", st, out);
     unsigned n, main_bin, out_freed, freed_block, out_taken, taken_bin, live, out_exit, exit_bin;
+    unsigned thread_bin;
+    size_t cached, cached_exit, size;
     const char *r = strstr(out, "mid-chains ");
     ck_assert_msg(r && sscanf(r, "mid-chains n=%u main_bin=%u out_freed=%u freed_block=%u "
-                              "out_taken=%u taken_bin=%u live=%u out_exit=%u exit_bin=%u", &n,
+                              "out_taken=%u taken_bin=%u live=%u out_exit=%u exit_bin=%u "
+                              "thread_bin=%u cached=%zu cached_exit=%zu size=%zu", &n,
                               &main_bin, &out_freed, &freed_block, &out_taken, &taken_bin, &live,
-                              &out_exit, &exit_bin) == 9, "no result: [%s]", out);
+                              &out_exit, &exit_bin, &thread_bin, &cached, &cached_exit,
+                              &size) == 13, "no result: [%s]", out);
+    /* 48 blocks of 2 KiB: the freeing thread's flushes are a few chains, 96 KiB at
+     * most, within a class's 8 chains and 128 KiB */
+    ck_assert_msg(cached == (size_t)(n - thread_bin) * size, "%zu bytes cached, expected the "
+                  "%u blocks the freeing thread's bin flushed (%u of %u kept): [%s]", cached,
+                  n - thread_bin, thread_bin, n, out);
     ck_assert_msg(out_freed == n + main_bin, "after another thread freed all %u blocks, %u are "
                   "out of their runs, expected %u (the freed ones in its bin or cached, the "
                   "main thread's bin %u): [%s]", n, out_freed, n + main_bin, main_bin, out);
@@ -1149,6 +1163,8 @@ START_TEST(test_mid_chains_cached) {
     ck_assert_msg(out_exit == live + exit_bin, "after the freeing thread exited, %u blocks out "
                   "of their runs, expected %u live + %u in the main thread's bin (its exit "
                   "drains the cached chains): [%s]", out_exit, live, exit_bin, out);
+    ck_assert_msg(cached_exit == 0, "%zu bytes still counted as cached after the exit's "
+                  "drain: [%s]", cached_exit, out);
 }
 END_TEST
 
