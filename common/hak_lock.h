@@ -6,8 +6,9 @@
  * glibc's adaptive kind: a thread that finds the lock held spins a little (glibc's
  * tunable glibc.pthread.mutex_spin_count, 100 tries by default) before it sleeps
  * in the kernel.  The sections it guards are short, and a producer and a consumer
- * take one class's lock in turn: with a plain mutex nearly every handover was a
- * futex wait and a wake (29% of a Mid producer/consumer's samples in the kernel).
+ * take one class's lock in turn: with a plain mutex a contended handover is a
+ * futex wait and a wake (a Mid producer/consumer's perf: 8% of the samples in
+ * pthread_mutex_lock / unlock, 5.6% in the futex wait and wake paths).
  * Adaptive, 7-9 interleaved reps, paired: producer/consumer 1025-65536 B 1.50x,
  * 16-1024 B 1.06x, xthread 1.09x; the 2-thread churns level.  The library is
  * built with _GNU_SOURCE (Makefile) for the initializer.

@@ -36,10 +36,10 @@ HAK_TLS hak_tls_bin t_hak_mid_bins[MID_NUM_CLASSES];
  * newest).  A thread's exit and reclaim drain every class's chains to their runs;
  * a class no thread flushes or takes again keeps its chains until then, as Tiny's
  * transfer caches do.  nchains is also read without the lock, as a hint.
- * Bounds (prodcons of 1025-65536 B, 11 interleaved reps; a 2-thread churn that
- * frees all every round, its RSS then): none, 1.00x, 23 MB; 128 KiB a class, 2
- * MiB in all, 1.32x, 23.5 MB; 512 KiB and 4 MiB (with bins of 4 blocks at least)
- * 1.55x, 34 MB. */
+ * Bounds (prodcons of 1025-65536 B, 11 interleaved reps, paired; a 2-thread churn
+ * that frees all every round, its highest RSS after a free-all, 3 runs): none,
+ * 1.00x, 22.7-25.6 MB; 128 KiB a class and 2 MiB in all, 1.32x, 23.4-24.9 MB; 512
+ * KiB and 4 MiB (with bins of 4 blocks at least) 1.55x, 33.9-35.1 MB. */
 #define MID_CHAINS      8
 #define MID_CHAIN_BYTES ((size_t)128 << 10)                     /* 131072  */
 #define MID_CHAIN_TOTAL ((size_t)2 << 20)                       /* 2097152 */
