@@ -1,20 +1,25 @@
 /**
  * hak_large.h - the Large path: > 64 KiB (and alignments the classes cannot give).
  *
- * One mapping per block, aligned to 1 MiB so that no two hakmem blocks share a
- * registry chunk; the header sits at the mapping's start and every chunk the mapping
- * covers is registered HAK_REG_LARGE pointing at it.
+ * A block is a mapped range that starts on a 1 MiB chunk, so that no two hakmem
+ * blocks share a registry chunk; the header sits at the range's start and every
+ * chunk the range covers is registered HAK_REG_LARGE pointing at it.
  *
- * Freed mappings go to a cache (at most HAKMEM_LARGE_CACHE of them).  The memory
- * Large holds and nobody uses - cached mappings plus the slack of live ones (below) -
- * stays under max(LARGE_CACHE_MIN_BYTES, live Large bytes / LARGE_CACHE_LIVE_DIV): a
- * program that replaces big buffers gets pages it already faulted in, and one that
- * stops using Large memory gets all but LARGE_CACHE_MIN_BYTES back at its next free.
- * A request takes the smallest cached mapping that fits, else grows the largest one
- * with mremap (its pages move, the OS adds only the missing tail), else maps.  A
- * mapping taken for a smaller request keeps its excess beyond a quarter of the
- * request as slack while the budget allows (the next request of that slot may be
- * bigger: its pages are already faulted in), else the excess is unmapped.  realloc grows or shrinks a
+ * Freed blocks become free ranges in a cache (at most HAKMEM_LARGE_CACHE of them), a
+ * small page heap in the manner of tcmalloc's: a freed block merges with the cached
+ * ranges right before and after it (whole chunks apart; the free address space at the
+ * end of the lower one's last chunk is mapped to join them, unless someone else's
+ * mapping sits there), and a request takes the smallest range that fits, split
+ * after its last chunk - the rest stays cached, its pages where they are.  The
+ * memory cached stays under max(LARGE_CACHE_MIN_BYTES, live Large bytes /
+ * LARGE_CACHE_LIVE_DIV), oldest ranges first: one past the budget gives back only its
+ * tail.  A program that replaces big buffers gets pages it already faulted in, and one
+ * that stops using Large memory gets all but LARGE_CACHE_MIN_BYTES back at its next
+ * free.  When nothing fits, the largest range grows where it lies (upwards, or
+ * downwards with its header moving down) or, if it cannot, stays cached and the
+ * request is mapped afresh: a cached range is never moved (under some hypervisors a
+ * moved page costs a hidden fault on each next touch).  A block keeps the rest of
+ * its last chunk only up to a quarter of the request.  realloc grows or shrinks a
  * Large block in place, or moves it with mremap, without copying.  Everything that
  * leaves the cache for the OS leaves registry tombstones behind.
  */
@@ -25,14 +30,18 @@
 
 #define LARGE_MAGIC            0x47524c4bu            /* "KLRG"                   */
 #define LARGE_CACHE_MIN_BYTES  ((size_t)32 << 20)     /* 32 MiB                   */
-#define LARGE_CACHE_LIVE_DIV   2                      /* unused <= live / 4 above */
-#define LARGE_CACHE_SLOTS      64
+#define LARGE_CACHE_LIVE_DIV   1                      /* cached <= live           */
+#define LARGE_CACHE_SLOTS      64                     /* HAKMEM_LARGE_CACHE's max */
 
 /**
  * hak_large_hdr - at the base of a large mapping.
- * Writers: the thread that owns the block; state, slack and cache membership under
- * the large lock.  Invariant (large lock): g_large_cached_bytes + g_large_slack_bytes
- * <= the budget, except transiently when live bytes fall (the next free trims).
+ * A live block or a free range (state HAK_BLK_FREE, in the cache or taken out of it
+ * by one thread): it starts on a chunk and every chunk it overlaps is registered to
+ * it.  Writers: the thread that owns the block; state, map_len of a cached range and
+ * cache membership under the large lock.  Invariants (large lock): the cached
+ * ranges' map_len sum to g_large_cached_bytes <= the budget after every free; no
+ * cached range ends in the chunk before another starts unless someone else's
+ * mapping sits between them (large_cache_ok checks them under DEBUG=1).
  */
 typedef struct hak_large_hdr {
     uint32_t magic;
@@ -40,7 +49,6 @@ typedef struct hak_large_hdr {
     size_t map_len;             /* bytes mapped (page multiple)                    */
     void *user;                 /* the pointer handed out                          */
     size_t usable;              /* bytes from user to the end of the mapping       */
-    size_t slack;               /* bytes kept beyond request + a quarter (budgeted) */
 } hak_large_hdr;
 
 /* Allocate n bytes aligned to align (power of two, >= 16).  *zeroed tells whether

@@ -11,9 +11,9 @@ const hak_option_desc hak_option_table[HAK_OPT_COUNT] = {
         "0: Tiny serves them (the Baseline)" },
     [HAK_OPT_STATS] = { "HAKMEM_STATS", 0, 0, 1,
         "1: print allocator statistics on stderr at exit" },
-    [HAK_OPT_LARGE_CACHE] = { "HAKMEM_LARGE_CACHE", 4, 0, 64,
-        "freed large (> 64 KiB) mappings kept for reuse (bytes bounded by the live Large "
-        "bytes, hak_large.h); 0 unmaps every free" },
+    [HAK_OPT_LARGE_CACHE] = { "HAKMEM_LARGE_CACHE", 16, 0, 64,
+        "free Large (> 64 KiB) ranges kept for reuse, merged with their free neighbours "
+        "(bytes bounded by the live Large bytes, hak_large.h); 0 unmaps every free" },
     [HAK_OPT_SS_WARM] = { "HAKMEM_SS_WARM", 8, 0, 4096,
         "phase18 on: all-free SuperSlabs kept with their pages (1 MiB each); beyond, "
         "their pages go back to the OS" },

@@ -36,6 +36,25 @@ void *hak_os_map(size_t len, size_t align, hak_os_purpose why) {
     return (void *)start;
 }
 
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000       /* Linux 4.17; older kernels take it as a hint */
+#endif
+
+void *hak_os_map_at(void *addr, size_t len, hak_os_purpose why) {
+    len = hak_align_up(len, HAK_PAGE_SIZE);
+    if (len == 0 || ((uintptr_t)addr & (HAK_PAGE_SIZE - 1))) return NULL;
+    int saved = errno;
+    void *q = mmap(addr, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    errno = saved;
+    if (q == MAP_FAILED) return NULL;
+    if (q != addr) { munmap(q, len); return NULL; }         /* a kernel that took a hint */
+    CNT_ADD(g_os[why].maps, 1);
+    CNT_ADD(g_os[why].bytes_mapped, len);
+    if (why != HAK_OS_META) hak_track_noaccess(q, len);
+    return q;
+}
+
 void hak_os_unmap(void *p, size_t len, hak_os_purpose why) {
     len = hak_align_up(len, HAK_PAGE_SIZE);
     munmap(p, len);

@@ -30,6 +30,10 @@ typedef struct hak_os_counters {
 /* Map len bytes (rounded up to a page) aligned to align (a power of two >= page).
  * Returns NULL with errno = ENOMEM on failure.  Memory is zeroed. */
 void *hak_os_map(size_t len, size_t align, hak_os_purpose why);
+/* Map len bytes (page multiple) exactly at addr, only if that range is wholly free
+ * address space (MAP_FIXED_NOREPLACE: nothing mapped there is ever replaced).
+ * Returns addr, or NULL (errno kept) when anything is in the way. */
+void *hak_os_map_at(void *addr, size_t len, hak_os_purpose why);
 /* Unmap a region returned by hak_os_map (or a page-aligned tail of it). */
 void hak_os_unmap(void *p, size_t len, hak_os_purpose why);
 /* Resize a region from hak_os_map: in place if the address space after it is free;

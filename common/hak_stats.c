@@ -123,6 +123,14 @@ HAK_EXPORT void hak_stats_print(void) {
     hak_buf_u64(&o, LD(g_hak_stats.large_cache_hits));
     hak_buf_str(&o, " remaps ");
     hak_buf_u64(&o, LD(g_hak_stats.large_remaps));
+    hak_buf_str(&o, " splits ");
+    hak_buf_u64(&o, LD(g_hak_stats.large_splits));
+    hak_buf_str(&o, " merges ");
+    hak_buf_u64(&o, LD(g_hak_stats.large_merges));
+    hak_buf_str(&o, " grown_down ");
+    hak_buf_u64(&o, LD(g_hak_stats.large_grown_down));
+    hak_buf_str(&o, " moves ");
+    hak_buf_u64(&o, LD(g_hak_stats.large_moves));
     hak_buf_str(&o, "\nthreads started ");
     hak_buf_u64(&o, LD(g_hak_stats.threads_started));
     hak_buf_str(&o, " exited ");

@@ -251,12 +251,21 @@ START_TEST(test_double_free_mid_run_returned) {
 }
 END_TEST
 
-START_TEST(test_double_free_huge_unmapped) {
-    /* 64 MiB: more than the Large cache's budget (32 MiB while little else is live),
-     * unmapped at the first free */
-    void *p = malloc(hide_size(64u << 20));
+/* The Large block 48 MiB before tail, freed; then tail freed. */
+static void do_free_block_then_tail(void *tail) {
+    no_core();
+    free(hide_ptr((char *)tail - (48u << 20)));
+    free(hide_ptr(tail));
+}
+
+START_TEST(test_double_free_huge_trimmed) {
+    /* 64 MiB: more than the Large cache's budget (32 MiB while little else is live).
+     * At the free its head stays cached and its tail goes back to the OS: a second
+     * free is a double free, a pointer into the tail memory already returned. */
+    char *p = malloc(hide_size(64u << 20));
     ck_assert_ptr_nonnull(p);
-    expect_death(do_double_free, p, "free", REASON_RELEASED);
+    expect_death(do_double_free, p, "free", REASON_DOUBLE);
+    expect_death(do_free_block_then_tail, p + (48u << 20), "free", REASON_RELEASED);
 }
 END_TEST
 
@@ -407,7 +416,7 @@ Suite *death_suite(void) {
     tcase_add_test(tc, test_double_free_after_many);
     tcase_add_test(tc, test_double_free_mid_emptied);
     tcase_add_test(tc, test_double_free_mid_run_returned);
-    tcase_add_test(tc, test_double_free_huge_unmapped);
+    tcase_add_test(tc, test_double_free_huge_trimmed);
     tcase_add_test(tc, test_double_free_large_nocache);
     tcase_add_test(tc, test_double_free_large_cache_explicit);
     tcase_add_test(tc, test_use_after_free_apis);
