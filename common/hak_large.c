@@ -152,9 +152,8 @@ static hak_large_hdr *range_coalesce(hak_large_hdr *h) {
 /* Grow a mapping to new_len where it lies: upwards, or for a free range (keep == 0:
  * its bytes do not matter) downwards, the header moving to the new start.  A live
  * block (keep) that cannot grow in place moves (mremap: page tables, not bytes); a
- * free range never moves: under some hypervisors a moved page costs a hidden fault
- * on each of its next touches, and mapping afresh is cheaper (see CURRENT_TASK,
- * fourteenth session).  Returns its header (maybe at a new address) or NULL with
+ * free range never moves: on the virtual machine we measure on, growing by moving
+ * cost more than mapping afresh (CURRENT_TASK, fourteenth session).  Returns its header (maybe at a new address) or NULL with
  * the mapping unchanged.  The mapping is not in the cache; no other thread may reach
  * it legitimately. */
 static hak_large_hdr *large_grow(hak_large_hdr *h, size_t new_len, size_t align, int keep) {

@@ -17,8 +17,8 @@
  * that stops using Large memory gets all but LARGE_CACHE_MIN_BYTES back at its next
  * free.  When nothing fits, the largest range grows where it lies (upwards, or
  * downwards with its header moving down) or, if it cannot, stays cached and the
- * request is mapped afresh: a cached range is never moved (under some hypervisors a
- * moved page costs a hidden fault on each next touch).  A block keeps the rest of
+ * request is mapped afresh: a cached range is never moved (on the virtual machine
+ * we measure on, moving cost more than mapping afresh).  A block keeps the rest of
  * its last chunk only up to a quarter of the request.  realloc grows or shrinks a
  * Large block in place, or moves it with mremap, without copying.  Everything that
  * leaves the cache for the OS leaves registry tombstones behind.

@@ -821,8 +821,8 @@ START_TEST(test_large_cache_follows_live_bytes) {
     ck_assert_msg(g_hak_stats.large_cache_hits - hits0 >= ROUNDS * 9 / 10, "only %llu of %d "
                   "replacements reused a mapping",
                   (unsigned long long)(g_hak_stats.large_cache_hits - hits0), ROUNDS);
-    /* A cached range grows where it lies or not at all: pages mremap moved cost a
-     * hidden fault on their next touch under some hypervisors (CURRENT_TASK). */
+    /* A cached range grows where it lies or not at all: on the virtual machine we
+     * measure on, moving it cost more than mapping afresh (CURRENT_TASK). */
     ck_assert_msg(g_hak_stats.large_moves == moves0, "%llu cached ranges moved to be grown",
                   (unsigned long long)(g_hak_stats.large_moves - moves0));
     for (int i = 0; i < LIVE; i++) free(v[i]);
