@@ -149,57 +149,62 @@ static hak_large_hdr *range_coalesce(hak_large_hdr *h) {
     return h;
 }
 
-/* Grow a mapping to new_len where it lies: upwards, or for a free range (keep == 0:
- * its bytes do not matter) downwards, the header moving to the new start.  A live
- * block (keep) that cannot grow in place moves (mremap: page tables, not bytes); a
- * free range never moves: on the virtual machine we measure on, growing by moving
- * cost more than mapping afresh (CURRENT_TASK, fourteenth session).  Returns its header (maybe at a new address) or NULL with
- * the mapping unchanged.  The mapping is not in the cache; no other thread may reach
- * it legitimately. */
+/* Grow a mapping to new_len where it lies: upwards (the free address space after
+ * it mapped, which works whatever VMAs a merged range is made of - mremap refuses a
+ * range of several), or for a free range (keep == 0: its bytes do not matter)
+ * downwards, the header moving to the new start.  A live block (keep) that cannot
+ * grow in place moves (mremap: page tables, not bytes; only a range that is one
+ * VMA can); a free range never moves: on the virtual machine we measure on,
+ * growing by moving cost more than mapping afresh (CURRENT_TASK, fourteenth
+ * session).  Returns its header (maybe at a new address) or NULL with the mapping
+ * unchanged.  The mapping is not in the cache; no other thread may reach it
+ * legitimately. */
 static hak_large_hdr *large_grow(hak_large_hdr *h, size_t new_len, size_t align, int keep) {
     size_t old_len = h->map_len;
     size_t map_align = align > SS_SIZE ? align : SS_SIZE;
-    hak_large_hdr *q = hak_os_remap(h, old_len, new_len, map_align, 0, HAK_OS_LARGE);
-    if (!q && !keep && map_align == SS_SIZE && (uintptr_t)h >= SS_SIZE) {
+    uintptr_t base = (uintptr_t)h;
+    if (hak_os_map_at((void *)(base + old_len), new_len - old_len, HAK_OS_LARGE)) {
+        if (hak_registry_set(base, new_len, h, HAK_REG_LARGE) == 0) {
+            h->map_len = new_len;
+            HAK_STAT_SLOW_ADD(large_remaps, 1);
+            return h;
+        }
+        hak_os_unmap((void *)(base + old_len), new_len - old_len, HAK_OS_LARGE);
+        return NULL;                                    /* no registry leaf */
+    }
+    if (!keep && map_align == SS_SIZE && base >= SS_SIZE) {
         /* Below: the new chunks, then the old range's pages where they were. */
         size_t d = hak_align_up(new_len - old_len, SS_SIZE);
-        uintptr_t lo = (uintptr_t)h - d;
-        if (d < (uintptr_t)h && hak_os_map_at((void *)lo, d, HAK_OS_LARGE)) {
-            if (hak_registry_set(lo, d + old_len, (void *)lo, HAK_REG_LARGE) == 0) {
-                q = (hak_large_hdr *)lo;
-                hak_track_defined(q, sizeof(*q));
-                q->magic = LARGE_MAGIC;
-                q->state = h->state;
-                q->map_len = d + old_len;
+        uintptr_t lo = base - d;
+        if (d < base && hak_os_map_at((void *)lo, d, HAK_OS_LARGE)) {
+            hak_large_hdr *q = (hak_large_hdr *)lo;
+            hak_track_defined(q, sizeof(*q));
+            q->magic = LARGE_MAGIC;                 /* the header before its entries */
+            q->state = h->state;
+            q->map_len = d + old_len;
+            if (hak_registry_set(lo, d + old_len, q, HAK_REG_LARGE) == 0) {
                 HAK_STAT_SLOW_ADD(large_grown_down, 1);
                 return q;
             }
             hak_os_unmap((void *)lo, d, HAK_OS_LARGE);
         }
+        return NULL;
     }
-    if (q) {
-        if (hak_registry_set((uintptr_t)q, new_len, q, HAK_REG_LARGE) != 0) {
-            /* No registry leaf for the new chunks: give them back, fail. */
-            hak_os_unmap((char *)q + old_len, new_len - old_len, HAK_OS_LARGE);
-            return NULL;
-        }
-    } else {
-        if (!keep) return NULL;
-        /* Moving unmaps the old range, which the next mmap of any thread may get and
-         * register: its tombstones must be written before, not after. */
-        hak_registry_release((uintptr_t)h, old_len);
-        q = hak_os_remap(h, old_len, new_len, map_align, 1, HAK_OS_LARGE);
-        if (!q) {
-            (void)hak_registry_set((uintptr_t)h, old_len, h, HAK_REG_LARGE);  /* leaves exist */
-            return NULL;
-        }
-        /* The block's bytes now live only at q: without a registry leaf for it
-         * (the metadata map failed) there is no way back. */
-        if (hak_registry_set((uintptr_t)q, new_len, q, HAK_REG_LARGE) != 0)
-            hak_fatal_ptr("realloc", "out of memory for hakmem's registry after moving a "
-                          "Large block", q);
-        if (q != h) HAK_STAT_SLOW_ADD(large_moves, 1);
+    if (!keep) return NULL;
+    /* Moving unmaps the old range, which the next mmap of any thread may get and
+     * register: its tombstones must be written before, not after. */
+    hak_registry_release(base, old_len);
+    hak_large_hdr *q = hak_os_remap(h, old_len, new_len, map_align, 1, HAK_OS_LARGE);
+    if (!q) {
+        (void)hak_registry_set(base, old_len, h, HAK_REG_LARGE);          /* leaves exist */
+        return NULL;
     }
+    /* The block's bytes now live only at q: without a registry leaf for it (the
+     * metadata map failed) there is no way back. */
+    if (hak_registry_set((uintptr_t)q, new_len, q, HAK_REG_LARGE) != 0)
+        hak_fatal_ptr("realloc", "out of memory for hakmem's registry after moving a "
+                      "Large block", q);
+    if (q != h) HAK_STAT_SLOW_ADD(large_moves, 1);
     q->map_len = new_len;
     HAK_STAT_SLOW_ADD(large_remaps, 1);
     return q;
@@ -222,7 +227,7 @@ static hak_large_hdr *cache_take(size_t need_len, size_t align) {
     if (k < 0) return NULL;
     hak_large_hdr *h = cache_remove((unsigned)k);
     size_t s = hak_align_up(need_len, SS_SIZE);
-    if (h->map_len > s) range_split(h, s);
+    if (h->map_len > s + LARGE_SPLIT_MIN) range_split(h, s);
     return h;
 }
 
@@ -232,48 +237,66 @@ static size_t cache_budget(void) {
     return b > LARGE_CACHE_MIN_BYTES ? b : LARGE_CACHE_MIN_BYTES;
 }
 
+/* What a free gives back to the OS, gathered under the large lock (tombstones
+ * written) and unmapped after it: whole ranges, and at most one range's tail. */
+typedef struct large_release {
+    hak_large_hdr *victims[LARGE_CACHE_SLOTS + 1];
+    unsigned nv;
+    uintptr_t tail;
+    size_t tail_len;
+} large_release;
+
+static void large_release_run(large_release *r) {
+    for (unsigned i = 0; i < r->nv; i++) large_unmap(r->victims[i]);
+    if (r->tail_len) hak_os_unmap((void *)r->tail, r->tail_len, HAK_OS_LARGE);
+}
+
 /* Bring the cache within its slots and budget, oldest first: a range past the
- * budget gives back only its excess (its tail), one past the slots goes whole onto
- * victims[].  Large lock held.  Returns the new victim count. */
-static unsigned cache_trim(hak_large_hdr **victims, unsigned nv, unsigned max_slots) {
+ * budget gives back only its excess (its tail), one past the slots goes whole.
+ * Large lock held. */
+static void cache_trim(large_release *r, unsigned max_slots) {
     size_t budget = cache_budget();
     while (g_large_ncached && (g_large_ncached > max_slots || g_large_cached_bytes > budget)) {
         hak_large_hdr *v = g_large_cache[0];
         size_t excess = hak_align_up(g_large_cached_bytes - (g_large_cached_bytes > budget ?
                                      budget : g_large_cached_bytes), HAK_PAGE_SIZE);
         if (g_large_ncached <= max_slots && excess < v->map_len) {
-            large_shrink(v, v->map_len - excess);
+            uintptr_t keep = (uintptr_t)v + v->map_len - excess;
+            uintptr_t keep_chunks = hak_align_up(keep, SS_SIZE), end = keep + excess;
+            if (keep_chunks < end) hak_registry_release(keep_chunks, end - keep_chunks);
+            v->map_len -= excess;
             g_large_cached_bytes -= excess;
+            r->tail = keep;                 /* unmapped after the lock: until then a */
+            r->tail_len = excess;           /* grow or merge into it just fails     */
             break;
         }
-        victims[nv++] = cache_remove(0);
+        r->victims[r->nv++] = cache_remove(0);
     }
-    return nv;
 }
 
 /* Cache a free range h (in no slot; not live): merged with its free neighbours, then
- * the cache trimmed to its slots and budget.  Large lock held.  Returns how many
- * whole ranges went onto victims[] (LARGE_CACHE_SLOTS + 1 of room) to be unmapped
- * after the lock; with no cache, h itself. */
-static unsigned cache_put_locked(hak_large_hdr *h, hak_large_hdr **victims) {
-    unsigned max = (unsigned)hak_option(HAK_OPT_LARGE_CACHE), nv = 0;
+ * the cache trimmed to its slots and budget.  Large lock held.  What goes back to
+ * the OS is in *r (with no cache, h itself), for large_release_run after the lock. */
+static void cache_put_locked(hak_large_hdr *h, large_release *r) {
+    unsigned max = (unsigned)hak_option(HAK_OPT_LARGE_CACHE);
+    r->nv = 0;
+    r->tail_len = 0;
     if (max > 0) {
         cache_push(range_coalesce(h));
-        nv = cache_trim(victims, 0, max);
+        cache_trim(r, max);
     } else {
-        victims[nv++] = h;
+        r->victims[r->nv++] = h;
     }
     hak_assert_expensive(large_cache_ok());
-    return nv;
 }
 
 /* A cached range taken to be grown that could not grow where it lies goes back. */
 static void cache_put_back(hak_large_hdr *h) {
-    hak_large_hdr *victims[LARGE_CACHE_SLOTS + 1];
+    large_release r;
     hak_lock(&g_large_lock);
-    unsigned nv = cache_put_locked(h, victims);
+    cache_put_locked(h, &r);
     hak_unlock(&g_large_lock);
-    for (unsigned i = 0; i < nv; i++) large_unmap(victims[i]);
+    large_release_run(&r);
 }
 
 void *hak_large_alloc(size_t n, size_t align, int *zeroed) {
@@ -293,9 +316,9 @@ void *hak_large_alloc(size_t n, size_t align, int *zeroed) {
         hak_large_hdr *g = large_grow(h, need, align, 0);
         if (!g) cache_put_back(h);                      /* not where it lies: map */
         h = g;
-    } else if (h && h->map_len - need > need / 4) {     /* the rest of its last chunk */
-        large_shrink(h, need);
     }
+    if (h && h->map_len - need > need / 4)              /* the rest of its last chunk */
+        large_shrink(h, need);
     if (h) {
         HAK_STAT_SLOW_ADD(large_cache_hits, 1);
     } else {
@@ -344,15 +367,15 @@ size_t hak_large_usable(hak_large_hdr *h, const void *p, const char *api) {
 }
 
 void hak_large_free(hak_large_hdr *h, void *p, const char *api) {
-    hak_large_hdr *victims[LARGE_CACHE_SLOTS + 1];
+    large_release r;
     hak_lock(&g_large_lock);
     large_check(h, p, api);      /* under the lock: two racing frees cannot both pass */
     HAK_STAT_SLOW_ADD(large_frees, 1);
     h->state = HAK_BLK_FREE;
     g_large_live_bytes -= h->map_len;
-    unsigned nv = cache_put_locked(h, victims);
+    cache_put_locked(h, &r);
     hak_unlock(&g_large_lock);
-    for (unsigned i = 0; i < nv; i++) large_unmap(victims[i]);
+    large_release_run(&r);
 }
 
 /* Grow the live block h to need bytes over the free range right after it, in place
@@ -370,7 +393,7 @@ static int large_absorb_next(hak_large_hdr *h, size_t need) {
     (void)hak_registry_set(next, n->map_len, h, HAK_REG_LARGE);          /* leaves exist */
     h->map_len += n->map_len;
     size_t s = hak_align_up(need, SS_SIZE);
-    if (h->map_len > s) range_split(h, s);
+    if (h->map_len > s + LARGE_SPLIT_MIN) range_split(h, s);
     HAK_STAT_SLOW_ADD(large_merges, 1);
     return 1;
 }

@@ -32,6 +32,8 @@
 #define LARGE_CACHE_MIN_BYTES  ((size_t)32 << 20)     /* 32 MiB                   */
 #define LARGE_CACHE_LIVE_DIV   1                      /* cached <= live           */
 #define LARGE_CACHE_SLOTS      64                     /* HAKMEM_LARGE_CACHE's max */
+#define LARGE_SPLIT_MIN        ((size_t)64 << 10)     /* 64 KiB: a smaller rest stays
+                                                         with the block it follows */
 
 /**
  * hak_large_hdr - at the base of a large mapping.

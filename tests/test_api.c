@@ -860,10 +860,10 @@ START_TEST(test_large_split_and_merge_keep_pages) {
     ck_assert_uint_eq(g_hak_stats.large_splits, splits0 + 1);
     /* The rest serves another request without a fault of its pages. */
     long f0 = minflt_now();
-    unsigned char *r = malloc(hide_size(big - small - (2u << 20)));
+    unsigned char *r = malloc(hide_size(big - small - (4u << 20)));
     ck_assert_ptr_nonnull(r);
     ck_assert_msg(r > q && r < p + big, "%p outside the cached range %p", (void *)r, (void *)p);
-    for (size_t i = 0; i < big - small - (2u << 20); i += 4096) r[i] = 2;
+    for (size_t i = 0; i < big - small - (4u << 20); i += 4096) r[i] = 2;
     long f1 = minflt_now();
     memset(q, 2, small);
     free(q);
