@@ -215,7 +215,9 @@ HAK_EXPORT void *hak_realloc(void *p, size_t n) {
     /* Fits and is not too roomy: keep it (memcheck builds always move, since
      * memcheck knows the block by its requested size). */
     if (!HAKMEM_VALGRIND && n <= old && (n > old / 2 || old <= 16)) return p;
-    /* A Large block staying Large: grown, shrunk or moved by the OS, never copied. */
+    /* A Large block staying Large: grown, shrunk or moved by the OS; copied below
+     * only when it can be none of these (a move of a range merged from several
+     * mappings: mremap takes one VMA at a time). */
     if (n > MID_MAX_SIZE && old > MID_MAX_SIZE) {
         uintptr_t e = hak_registry_lookup(p);
         int saved = errno;

@@ -20,8 +20,10 @@
  * request is mapped afresh: a cached range is never moved (on the virtual machine
  * we measure on, moving cost more than mapping afresh).  A block keeps the rest of
  * its last chunk only up to a quarter of the request.  realloc grows or shrinks a
- * Large block in place, or moves it with mremap, without copying.  Everything that
- * leaves the cache for the OS leaves registry tombstones behind.
+ * Large block in place (over the free range after it, or the free address space),
+ * or moves it with mremap - which refuses a range made of several VMAs, as a merged
+ * one often is: the caller then copies.  Everything that leaves the cache for the
+ * OS leaves registry tombstones behind.
  */
 #ifndef HAK_LARGE_H
 #define HAK_LARGE_H
@@ -59,9 +61,11 @@ void *hak_large_alloc(size_t n, size_t align, int *zeroed);
 void hak_large_free(hak_large_hdr *h, void *p, const char *api);
 /* Validate a live large pointer; returns its usable size. */
 size_t hak_large_usable(hak_large_hdr *h, const void *p, const char *api);
-/* realloc of a live Large block to n bytes without copying: in place (grown or its
- * tail unmapped) or moved by mremap.  Returns the block, or NULL (errno ENOMEM) when
- * it cannot: the caller then copies, the block untouched. */
+/* realloc of a live Large block to n bytes without copying: in place (grown over
+ * the free range after it or the free address space, or its tail unmapped) or
+ * moved by mremap.  Returns the block, or NULL (errno ENOMEM) when it cannot (no
+ * room, or a range of several VMAs to move): the caller then copies, the block
+ * untouched. */
 void *hak_large_realloc(hak_large_hdr *h, void *p, size_t n, const char *api);
 
 
