@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 static hak_lock_t g_large_lock = HAK_LOCK_INITIALIZER;
 /* Free ranges, oldest first (large lock); one slot over the limit for a free's push
@@ -101,9 +102,9 @@ static int range_fill_to(hak_large_hdr *h, uintptr_t upto) {
 
 /* Split h (a range just taken out of the cache, or a live block that just took one
  * in) at s bytes, a chunk multiple below map_len: the rest becomes a free range of
- * its own, cached.  Large lock held; the slot the taken range left is free, so the
- * push cannot overflow. */
-static void range_split(hak_large_hdr *h, size_t s) {
+ * its own, cached, as old and as purged as the range it came from (from).  Large
+ * lock held; the slot the taken range left is free, so the push cannot overflow. */
+static void range_split(hak_large_hdr *h, size_t s, const hak_large_hdr *from) {
     hak_large_hdr *r = (hak_large_hdr *)((char *)h + s);
     hak_track_defined(r, sizeof(*r));
     r->magic = LARGE_MAGIC;
@@ -111,6 +112,8 @@ static void range_split(hak_large_hdr *h, size_t s) {
     r->map_len = h->map_len - s;
     r->user = NULL;
     r->usable = 0;
+    r->cached_ms = from->cached_ms;
+    r->purged = from->purged;
     (void)hak_registry_set((uintptr_t)r, r->map_len, r, HAK_REG_LARGE);  /* leaves exist */
     h->map_len = s;
     cache_push(r);
@@ -227,7 +230,7 @@ static hak_large_hdr *cache_take(size_t need_len, size_t align) {
     if (k < 0) return NULL;
     hak_large_hdr *h = cache_remove((unsigned)k);
     size_t s = hak_align_up(need_len, SS_SIZE);
-    if (h->map_len > s + LARGE_SPLIT_MIN) range_split(h, s);
+    if (h->map_len > s + LARGE_SPLIT_MIN) range_split(h, s, h);
     return h;
 }
 
@@ -274,6 +277,30 @@ static void cache_trim(large_release *r, unsigned max_slots) {
     }
 }
 
+static uint64_t large_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Every cached range freed HAKMEM_LARGE_PURGE_MS ago or more, and not purged yet,
+ * gives its pages back but for the header's.  Under the large lock, so that no
+ * thread takes the range while its pages go (a taken range's bytes are its owner's).
+ * Returns now. */
+static uint64_t cache_purge(void) {
+    uint64_t now = large_now_ms();
+    long delay = hak_option(HAK_OPT_LARGE_PURGE_MS);
+    if (delay < 0) return now;
+    for (unsigned i = 0; i < g_large_ncached; i++) {
+        hak_large_hdr *h = g_large_cache[i];
+        if (h->purged || now - h->cached_ms < (uint64_t)delay) continue;
+        hak_os_decommit((char *)h + HAK_PAGE_SIZE, h->map_len - HAK_PAGE_SIZE, HAK_OS_LARGE);
+        h->purged = 1;
+        HAK_STAT_SLOW_ADD(large_purges, 1);
+    }
+    return now;
+}
+
 /* Cache a free range h (in no slot; not live): merged with its free neighbours, then
  * the cache trimmed to its slots and budget.  Large lock held.  What goes back to
  * the OS is in *r (with no cache, h itself), for large_release_run after the lock. */
@@ -282,7 +309,11 @@ static void cache_put_locked(hak_large_hdr *h, large_release *r) {
     r->nv = 0;
     r->tail_len = 0;
     if (max > 0) {
-        cache_push(range_coalesce(h));
+        uint64_t now = cache_purge();
+        h = range_coalesce(h);
+        h->cached_ms = now;                 /* a fresh free: its pages are there */
+        h->purged = 0;
+        cache_push(h);
         cache_trim(r, max);
     } else {
         r->victims[r->nv++] = h;
@@ -307,6 +338,7 @@ void *hak_large_alloc(size_t n, size_t align, int *zeroed) {
     int saved_errno = errno;                 /* a failed in-place grow sets ENOMEM */
     if (hak_option(HAK_OPT_LARGE_CACHE) > 0) {
         hak_lock(&g_large_lock);
+        (void)cache_purge();
         h = cache_take(need, align ? align : 1);
         hak_assert_expensive(large_cache_ok());
         hak_unlock(&g_large_lock);
@@ -393,7 +425,7 @@ static int large_absorb_next(hak_large_hdr *h, size_t need) {
     (void)hak_registry_set(next, n->map_len, h, HAK_REG_LARGE);          /* leaves exist */
     h->map_len += n->map_len;
     size_t s = hak_align_up(need, SS_SIZE);
-    if (h->map_len > s + LARGE_SPLIT_MIN) range_split(h, s);
+    if (h->map_len > s + LARGE_SPLIT_MIN) range_split(h, s, n);
     HAK_STAT_SLOW_ADD(large_merges, 1);
     return 1;
 }
@@ -410,6 +442,7 @@ void *hak_large_realloc(hak_large_hdr *h, void *p, size_t n, const char *api) {
         if (old - need > need / 4) large_shrink(h, need);          /* give the tail back */
     } else {
         hak_lock(&g_large_lock);
+        (void)cache_purge();
         int absorbed = large_absorb_next(h, need);
         hak_unlock(&g_large_lock);
         if (!absorbed) {

@@ -15,7 +15,9 @@
  * LARGE_CACHE_LIVE_DIV), oldest ranges first: one past the budget gives back only its
  * tail.  A program that replaces big buffers gets pages it already faulted in, and one
  * that stops using Large memory gets all but LARGE_CACHE_MIN_BYTES back at its next
- * free.  When nothing fits, the largest range grows where it lies (upwards, or
+ * free.  A range not reused for HAKMEM_LARGE_PURGE_MS gives its pages back
+ * (MADV_DONTNEED, all but its header page) at the next Large call, mimalloc's purge
+ * delay: the address range stays cached and merges as before.  When nothing fits, the largest range grows where it lies (upwards, or
  * downwards with its header moving down) or, if it cannot, stays cached and the
  * request is mapped afresh: a cached range is never moved (on the virtual machine
  * we measure on, moving cost more than mapping afresh).  A block keeps the rest of
@@ -53,6 +55,8 @@ typedef struct hak_large_hdr {
     size_t map_len;             /* bytes mapped (page multiple)                    */
     void *user;                 /* the pointer handed out                          */
     size_t usable;              /* bytes from user to the end of the mapping       */
+    uint64_t cached_ms;         /* cached range: when it was freed (monotonic ms)  */
+    uint32_t purged;            /* cached range: its pages went back (header kept) */
 } hak_large_hdr;
 
 /* Allocate n bytes aligned to align (power of two, >= 16).  *zeroed tells whether

@@ -16,6 +16,7 @@ typedef enum hak_option_id {
     HAK_OPT_SS_HUGEPAGE,          /* HAKMEM_SS_HUGEPAGE     */
     HAK_OPT_TINY_CACHE,           /* HAKMEM_TINY_CACHE      */
     HAK_OPT_MID_WARM,             /* HAKMEM_MID_WARM        */
+    HAK_OPT_LARGE_PURGE_MS,       /* HAKMEM_LARGE_PURGE_MS  */
     HAK_OPT_COUNT
 } hak_option_id;
 

@@ -131,6 +131,8 @@ HAK_EXPORT void hak_stats_print(void) {
     hak_buf_u64(&o, LD(g_hak_stats.large_grown_down));
     hak_buf_str(&o, " moves ");
     hak_buf_u64(&o, LD(g_hak_stats.large_moves));
+    hak_buf_str(&o, " purges ");
+    hak_buf_u64(&o, LD(g_hak_stats.large_purges));
     hak_buf_str(&o, "\nthreads started ");
     hak_buf_u64(&o, LD(g_hak_stats.threads_started));
     hak_buf_str(&o, " exited ");

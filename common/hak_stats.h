@@ -43,7 +43,7 @@ typedef struct hak_stats {
     hak_class_stats mid[MID_NUM_CLASSES];
     hak_pool_stats pool;
     uint64_t large_allocs, large_frees, large_cache_hits, large_remaps;
-    uint64_t large_splits, large_merges, large_grown_down, large_moves;
+    uint64_t large_splits, large_merges, large_grown_down, large_moves, large_purges;
     uint64_t threads_started, threads_exited;
 } hak_stats;
 

@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAGE 4096u
@@ -845,6 +846,7 @@ START_TEST(test_large_split_and_merge_keep_pages) {
      * its pages already faulted in.  Before the split the excess was either slack of
      * the small block or unmapped, and the old cache grew a smaller mapping by
      * moving it. */
+    g_hak_options[HAK_OPT_LARGE_PURGE_MS] = -1;         /* a slow run purges nothing */
     (void)hak_reclaim();                                /* an empty Large cache */
     size_t big = 24u << 20, small = 6u << 20;
     unsigned char *p = malloc(hide_size(big));
@@ -886,10 +888,59 @@ START_TEST(test_large_split_and_merge_keep_pages) {
 }
 END_TEST
 
+START_TEST(test_large_purge_gives_idle_pages_back) {
+    /* A cached range not reused for HAKMEM_LARGE_PURGE_MS gives its pages back at
+     * the next Large call (MADV_DONTNEED; it stays cached); one reused in time keeps
+     * them.  The delays are set far from the test's own timing: 1 ms against a 30
+     * ms sleep, 10 s against two calls in a row. */
+    if (hak_option(HAK_OPT_LARGE_CACHE) == 0) return;
+    (void)hak_reclaim();
+    size_t big = 24u << 20, pages = big >> 12;
+    unsigned char *t = malloc(hide_size(256u << 10));   /* its free: the next call */
+    unsigned char *p = malloc(hide_size(big));
+    ck_assert_ptr_nonnull(t);
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < big; i += 4096) p[i] = 1;
+    g_hak_options[HAK_OPT_LARGE_PURGE_MS] = 10000;
+    free(p);
+    long f0 = minflt_now();
+    unsigned char *q = malloc(hide_size(big));          /* reused in time */
+    ck_assert_ptr_eq(q, p);
+    for (size_t i = 0; i < big; i += 4096) q[i] = 2;
+    long f1 = minflt_now();
+    free(q);
+    g_hak_options[HAK_OPT_LARGE_PURGE_MS] = 1;
+    hak_os_counters c0, c1;
+    hak_os_counters_get(HAK_OS_LARGE, &c0);
+    uint64_t purges0 = g_hak_stats.large_purges;
+    struct timespec d = { 0, 30 * 1000000L };
+    nanosleep(&d, NULL);
+    free(t);                                            /* purges q's range */
+    hak_os_counters_get(HAK_OS_LARGE, &c1);
+    ck_assert_msg(g_hak_stats.large_purges == purges0 + 1, "%llu ranges purged",
+                  (unsigned long long)(g_hak_stats.large_purges - purges0));
+    ck_assert_uint_ge(c1.bytes_decommitted - c0.bytes_decommitted, big - 4096);
+    long f2 = minflt_now();
+    unsigned char *r = malloc(hide_size(big));          /* t's range, merged, or q's */
+    ck_assert_ptr_nonnull(r);
+    for (size_t i = 0; i < big; i += 4096) r[i] = 3;
+    long f3 = minflt_now();
+#if !defined(HAKMEM_VALGRIND) || !HAKMEM_VALGRIND
+    ck_assert_msg(f1 - f0 < 256, "%ld page faults reusing a range in time", f1 - f0);
+    ck_assert_msg(f3 - f2 >= (long)pages - 320, "%ld page faults touching %zu purged pages",
+                  f3 - f2, pages);
+#else
+    (void)f0; (void)f1; (void)f2; (void)f3;
+#endif
+    free(r);
+}
+END_TEST
+
 START_TEST(test_large_realloc_grows_over_free_neighbour) {
     /* A block split off a cached range has the rest right after it: realloc grows
      * the block over it in place - same address, no mremap, the pages already
      * faulted in - and what it does not need stays cached. */
+    g_hak_options[HAK_OPT_LARGE_PURGE_MS] = -1;         /* a slow run purges nothing */
     (void)hak_reclaim();
     size_t big = 24u << 20, small = 6u << 20, grown = 14u << 20;
     unsigned char *p = malloc(hide_size(big));
@@ -1282,6 +1333,7 @@ Suite *api_suite(void) {
     tcase_add_test(tc, test_large_cache_follows_live_bytes);
     tcase_add_test(tc, test_large_split_and_merge_keep_pages);
     tcase_add_test(tc, test_large_realloc_grows_over_free_neighbour);
+    tcase_add_test(tc, test_large_purge_gives_idle_pages_back);
     suite_add_tcase(s, tc);
     tc = tcase_create("mid");
     tcase_set_timeout(tc, 120);
