@@ -29,7 +29,7 @@ const hak_option_desc hak_option_table[HAK_OPT_COUNT] = {
     [HAK_OPT_MID_WARM] = { "HAKMEM_MID_WARM", 4, 0, 4096,
         "all-free Mid segments (1 MiB each, 1-64 KiB blocks) kept with their pages for any "
         "Mid class to take; beyond, the least recently emptied is unmapped" },
-    [HAK_OPT_LARGE_PURGE_MS] = { "HAKMEM_LARGE_PURGE_MS", 500, -1, 3600000,
+    [HAK_OPT_LARGE_PURGE_MS] = { "HAKMEM_LARGE_PURGE_MS", 10000, -1, 3600000,
         "a free Large range not reused for this many ms gives its pages back to the OS "
         "(MADV_DONTNEED; the range stays cached), checked at the next Large call; 0: at "
         "once, -1: never" },
