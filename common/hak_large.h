@@ -17,8 +17,9 @@
  * that stops using Large memory gets all but LARGE_CACHE_MIN_BYTES back at its next
  * free.  A range not reused for HAKMEM_LARGE_PURGE_MS gives its pages back
  * (MADV_DONTNEED, all but its header page) at the next Large call, mimalloc's purge
- * delay: the address range stays cached and merges as before.  When nothing fits, the largest range grows where it lies (upwards, or
- * downwards with its header moving down) or, if it cannot, stays cached and the
+ * delay: the address range stays cached and merges as before.  When nothing fits,
+ * the largest range grows where it lies (upwards, or downwards with its header
+ * moving down) or, if it cannot, stays cached and the
  * request is mapped afresh: a cached range is never moved (on the virtual machine
  * we measure on, moving cost more than mapping afresh).  A block keeps the rest of
  * its last chunk only up to a quarter of the request.  realloc grows or shrinks a
@@ -43,11 +44,12 @@
  * hak_large_hdr - at the base of a large mapping.
  * A live block or a free range (state HAK_BLK_FREE, in the cache or taken out of it
  * by one thread): it starts on a chunk and every chunk it overlaps is registered to
- * it.  Writers: the thread that owns the block; state, map_len of a cached range and
- * cache membership under the large lock.  Invariants (large lock): the cached
- * ranges' map_len sum to g_large_cached_bytes <= the budget after every free; no
- * cached range ends in the chunk before another starts unless someone else's
- * mapping sits between them (large_cache_ok checks them under DEBUG=1).
+ * it.  Writers: the thread that owns the block; state, map_len of a cached range,
+ * cached_ms, purged and cache membership under the large lock.  Invariants (large
+ * lock): the cached ranges' map_len sum to g_large_cached_bytes <= the budget after
+ * every free; no cached range ends in the chunk before another starts unless
+ * someone else's mapping sits between them (large_cache_ok checks them under
+ * DEBUG=1); a purged range's pages past its header page read zero until reused.
  */
 typedef struct hak_large_hdr {
     uint32_t magic;
